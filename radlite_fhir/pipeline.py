@@ -1,0 +1,111 @@
+"""The one path every front end calls: a `Report` in, `Findings` out.
+
+For each requested task: route to a model, build the calls for that model's prompt profile,
+generate, and let the task parse, validate and cross-check the answers. Tasks run in a fixed
+order so that consecutive calls on one report share the longest prompt prefix.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from radlite_fhir.engine import llama_runtime
+from radlite_fhir.engine.registry import ModelSpec, Registry
+from radlite_fhir.engine.router import Router
+from radlite_fhir.errors import ConfigError, ModelError
+from radlite_fhir.report import Findings, ModelInfo, Origin, Report, Status, TaskResult, TaskTiming
+from radlite_fhir.tasks import TASK_NAMES, Answer, all_tasks
+from radlite_fhir.tasks.profiles import PROMPT_VERSIONS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    tasks: tuple[str, ...] = TASK_NAMES
+    model: str | None = None
+    threads: int | None = None
+
+
+def parse_task_list(text: str) -> tuple[str, ...]:
+    """'rads,staging' -> ('rads', 'staging'), in the pipeline's fixed order; checked."""
+    wanted = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = [t for t in wanted if t not in TASK_NAMES]
+    if unknown or not wanted:
+        raise ConfigError(
+            f"unknown tasks {unknown or text!r} (choose from {', '.join(TASK_NAMES)})"
+        )
+    return tuple(t for t in TASK_NAMES if t in wanted)
+
+
+def model_info(spec: ModelSpec) -> ModelInfo:
+    return ModelInfo(
+        name=spec.name,
+        sha256=spec.sha256,
+        version=spec.version,
+        profile=spec.profile,
+        prompt_version=PROMPT_VERSIONS[spec.profile],
+        adapter_sha256=spec.adapter_sha256,
+    )
+
+
+class Pipeline:
+    """Holds the router and the task objects; models load on first use, once per process."""
+
+    def __init__(self, registry: Registry, settings: PipelineSettings) -> None:
+        self.settings = settings
+        self.router = Router(registry, settings.model)
+        tasks = all_tasks()
+        self.tasks = [tasks[name] for name in settings.tasks]
+
+    def models(self) -> list[ModelSpec]:
+        """The distinct models this run will use (for start-up loading and provenance)."""
+        seen: dict[str, ModelSpec] = {}
+        for task in self.tasks:
+            spec = self.router.model_for(task.name)
+            seen.setdefault(spec.name, spec)
+        return list(seen.values())
+
+    def warm_up(self) -> None:
+        """Verify and load every routed model now, so a bad model fails before any input."""
+        for spec in self.models():
+            llama_runtime.load(spec, self.settings.threads)
+
+    def enrich(self, report: Report) -> Findings:
+        results: list[TaskResult] = []
+        timings: list[TaskTiming] = []
+        for task in self.tasks:
+            spec = self.router.model_for(task.name)
+            model = llama_runtime.load(spec, self.settings.threads)
+            info = model_info(spec)
+            answers: dict[str, Answer] = {}
+            try:
+                for call in task.calls(report, spec.profile):
+                    completion = model.complete(call)
+                    answers[call.key] = Answer(completion.text, info)
+                    timings.append(
+                        TaskTiming(
+                            task=call.key,
+                            model=spec.name,
+                            prompt_tokens=completion.prompt_tokens,
+                            completion_tokens=completion.completion_tokens,
+                            seconds=completion.seconds,
+                        )
+                    )
+            except ModelError as exc:
+                log.warning("task skipped", extra={"task": task.name, "reason": str(exc)})
+                results.append(
+                    TaskResult(
+                        task=task.name,
+                        kind=task.name,
+                        value=None,
+                        status=Status.SKIPPED,
+                        origin=Origin.MODEL,
+                        model=info,
+                        detail={"reason": str(exc)},
+                    )
+                )
+                answers = {}
+            results.extend(task.interpret(report, answers))
+        return Findings(report=report, results=tuple(results), timings=tuple(timings))

@@ -1,0 +1,314 @@
+"""FHIR R4 JSON input: a DiagnosticReport, a Bundle of any type, or an NDJSON bulk export.
+
+Every failure is an `InputError` naming the file (and NDJSON line) and the cause. Structure is
+checked with fhir.resources.R4B (R4 element names; R5-only elements are rejected) and with the
+official R4 JSON schema (code enums, required elements), so what we enrich is valid R4.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from radlite_fhir.errors import InputError
+from radlite_fhir.fhir_schema import schema_errors
+from radlite_fhir.readers.html_text import html_to_text
+from radlite_fhir.report import Report, digest
+from radlite_fhir.sections import split_sections
+
+RADIOLOGY_CATEGORY_CODES = {"RAD", "LP29684-5", "394914008", "imaging", "18748-4"}
+ACCESSION_TYPE = "ACSN"
+DICOM_UID_SYSTEM = "urn:dicom:uid"
+NDJSON_SKIPPED = {"Patient", "ImagingStudy", "Observation", "Provenance", "Device"}
+
+
+@dataclass
+class ReadOutcome:
+    """Reports read from one file, and the per-line errors of an NDJSON file."""
+
+    reports: list[Report] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+
+def read_fhir_file(path: Path | str, max_bytes: int) -> ReadOutcome:
+    """Read every DiagnosticReport in `path`; raise InputError when nothing can be read."""
+    path = Path(path)
+    text = _read_text(path, max_bytes)
+    if path.suffix.lower() in {".ndjson", ".jsonl"}:
+        return _read_ndjson(path, text)
+    try:
+        resource = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            path, f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", line=exc.lineno
+        ) from None
+    return ReadOutcome(reports=_reports_from_resource(path, resource, line=None))
+
+
+def _read_text(path: Path, max_bytes: int) -> str:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(path, f"cannot be read: {exc.strerror}") from None
+    if size == 0:
+        raise InputError(path, "file is empty")
+    if size > max_bytes:
+        raise InputError(
+            path,
+            f"file is {size / 1e6:.1f} MB, over the input limit of "
+            f"{max_bytes / 1e6:.1f} MB (setting max_input_mb)",
+        )
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path,
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start} (FHIR JSON must be UTF-8)",
+        ) from None
+    if "\x00" in text:
+        raise InputError(path, "binary content (NUL bytes): not FHIR JSON")
+    if not text.strip():
+        raise InputError(path, "file holds only white space")
+    return text
+
+
+def _read_ndjson(path: Path, text: str) -> ReadOutcome:
+    outcome = ReadOutcome()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            resource = json.loads(line)
+            if isinstance(resource, dict) and resource.get("resourceType") in NDJSON_SKIPPED:
+                continue  # bulk exports interleave resource types; only reports are ours
+            outcome.reports.extend(_reports_from_resource(path, resource, line=number))
+        except json.JSONDecodeError as exc:
+            outcome.errors.append(
+                InputError(path, f"not JSON: {exc.msg} (column {exc.colno})", line=number)
+            )
+        except InputError as exc:
+            outcome.errors.append(exc)
+    if not outcome.reports and not outcome.errors:
+        raise InputError(path, "NDJSON file holds no DiagnosticReport")
+    if not outcome.reports and len(outcome.errors) == 1:
+        raise outcome.errors[0]
+    return outcome
+
+
+def _reports_from_resource(path: Path, resource: Any, line: int | None) -> list[Report]:
+    if not isinstance(resource, dict):
+        raise InputError(path, f"expected a JSON object, found {type(resource).__name__}", line)
+    kind = resource.get("resourceType")
+    if kind == "DiagnosticReport":
+        return [_report(path, resource, {}, line)]
+    if kind == "Bundle":
+        return _reports_from_bundle(path, resource, line)
+    if kind is None:
+        raise InputError(path, "no resourceType: not a FHIR resource", line)
+    raise InputError(
+        path, f"resourceType '{kind}' is neither a DiagnosticReport nor a Bundle", line
+    )
+
+
+def _reports_from_bundle(path: Path, bundle: dict[str, Any], line: int | None) -> list[Report]:
+    from fhir.resources.R4B.bundle import Bundle
+    from pydantic import ValidationError
+
+    try:
+        Bundle.model_validate(bundle)
+    except ValidationError as exc:
+        raise InputError(path, f"not a valid R4 Bundle: {_pydantic_summary(exc)}", line) from None
+    index: dict[str, dict[str, Any]] = {}
+    reports = []
+    for entry in bundle.get("entry", []):
+        resource = entry.get("resource") or {}
+        if entry.get("fullUrl"):
+            index[entry["fullUrl"]] = resource
+        if resource.get("id"):
+            index[f"{resource.get('resourceType')}/{resource['id']}"] = resource
+    for entry in bundle.get("entry", []):
+        resource = entry.get("resource") or {}
+        if resource.get("resourceType") == "DiagnosticReport":
+            reports.append(_report(path, resource, index, line, entry.get("fullUrl")))
+    if not reports:
+        raise InputError(path, "Bundle holds no DiagnosticReport", line)
+    return reports
+
+
+def _pydantic_summary(exc: Any) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error["loc"])
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown element (not in FHIR R4; R5-only?)"
+        parts.append(f"{where}: {message}")
+    more = len(exc.errors()) - len(parts)
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _report(
+    path: Path,
+    resource: dict[str, Any],
+    index: dict[str, dict[str, Any]],
+    line: int | None,
+    full_url: str | None = None,
+) -> Report:
+    from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+    from pydantic import ValidationError
+
+    label = f"DiagnosticReport '{resource.get('id', '?')}'"
+    try:
+        parsed = DiagnosticReport.model_validate(resource)
+    except ValidationError as exc:
+        raise InputError(path, f"{label} is not valid R4: {_pydantic_summary(exc)}", line) from None
+    problems = schema_errors(resource)
+    if problems:
+        raise InputError(path, f"{label} fails the FHIR R4 schema: {'; '.join(problems[:3])}", line)
+    _refuse_non_radiology(path, resource, label, line)
+    text = _report_text(path, parsed, resource, label, line)
+    study = _resolve(index, (resource.get("imagingStudy") or [{}])[0].get("reference"))
+    return Report(
+        text=text,
+        source_path=str(path),
+        source_reference=_source_reference(resource, full_url),
+        source_format="fhir",
+        subject=_subject_reference(resource.get("subject"), index),
+        study_uid=_study_uid(study),
+        accession=_accession(resource) or _accession(study or {}),
+        code_text=_code_text(resource.get("code") or {}),
+        sections=split_sections(text),
+        source_digest=digest(json.dumps(resource, sort_keys=True, separators=(",", ":"))),
+        source_resource=resource,
+    )
+
+
+def _refuse_non_radiology(
+    path: Path, resource: dict[str, Any], label: str, line: int | None
+) -> None:
+    codes = {c.get("code") for cat in resource.get("category", []) for c in cat.get("coding", [])}
+    if codes and not codes & RADIOLOGY_CATEGORY_CODES:
+        raise InputError(
+            path,
+            f"{label} is category {', '.join(sorted(filter(None, codes)))}, "
+            "not a radiology report: not enriched",
+            line,
+        )
+
+
+def _report_text(
+    path: Path, parsed: Any, resource: dict[str, Any], label: str, line: int | None
+) -> str:
+    for attachment in parsed.presentedForm or []:
+        content_type = (attachment.contentType or "").lower()
+        mime = content_type.split(";")[0].strip()
+        if mime not in {"text/plain", "text/html"} or attachment.data is None:
+            continue
+        charset = "utf-8"
+        for parameter in content_type.split(";")[1:]:
+            key, _, value = parameter.partition("=")
+            if key.strip() == "charset" and value.strip():
+                charset = value.strip().strip('"')
+        raw = attachment.data
+        if isinstance(raw, str):  # fhir.resources returns bytes; be safe with str
+            try:
+                raw = base64.b64decode(raw, validate=True)
+            except binascii.Error:
+                raise InputError(path, f"{label}: presentedForm data is not base64", line) from None
+        try:
+            decoded = raw.decode(charset)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise InputError(
+                path,
+                f"{label}: presentedForm ({content_type}) cannot be decoded as {charset}: {exc}",
+                line,
+            ) from None
+        text = html_to_text(decoded) if mime == "text/html" else decoded.replace("\r\n", "\n")
+        if text.strip():
+            return text.strip()
+    if (resource.get("conclusion") or "").strip():
+        return resource["conclusion"].strip()
+    div = (resource.get("text") or {}).get("div")
+    if div:
+        text = html_to_text(div)
+        if text.strip():
+            return text
+    raise InputError(
+        path,
+        f"{label} carries no report text (no text/plain or text/html "
+        "presentedForm, no conclusion, no narrative)",
+        line,
+    )
+
+
+def _resolve(index: dict[str, dict[str, Any]], reference: str | None) -> dict[str, Any] | None:
+    return index.get(reference) if reference else None
+
+
+def _source_reference(resource: dict[str, Any], full_url: str | None) -> dict[str, Any] | None:
+    if resource.get("id"):
+        return {"reference": f"DiagnosticReport/{resource['id']}"}
+    if full_url and full_url.startswith("http"):
+        return {"reference": full_url}
+    for identifier in resource.get("identifier", []):
+        if identifier.get("value"):
+            return {
+                "type": "DiagnosticReport",
+                "identifier": {k: identifier[k] for k in ("system", "value") if k in identifier},
+            }
+    return None
+
+
+def _subject_reference(
+    subject: dict[str, Any] | None, index: dict[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    if not subject:
+        return None
+    reference = subject.get("reference")
+    if reference and reference.startswith("urn:"):
+        # A bundle-local reference means nothing outside this bundle: make it resolvable.
+        patient = index.get(reference)
+        if patient and patient.get("id"):
+            out = {"reference": f"{patient.get('resourceType', 'Patient')}/{patient['id']}"}
+        elif patient and patient.get("identifier"):
+            first = patient["identifier"][0]
+            out = {
+                "type": patient.get("resourceType", "Patient"),
+                "identifier": {k: first[k] for k in ("system", "value") if k in first},
+            }
+        else:
+            return None
+        if subject.get("display"):
+            out["display"] = subject["display"]
+        return out
+    return {k: v for k, v in subject.items() if k in {"reference", "type", "identifier", "display"}}
+
+
+def _study_uid(study: dict[str, Any] | None) -> str | None:
+    for identifier in (study or {}).get("identifier", []):
+        if identifier.get("system") == DICOM_UID_SYSTEM and identifier.get("value"):
+            return identifier["value"].removeprefix("urn:oid:")
+    return None
+
+
+def _accession(resource: dict[str, Any]) -> str | None:
+    for identifier in resource.get("identifier", []):
+        codes = {c.get("code") for c in (identifier.get("type") or {}).get("coding", [])}
+        if ACCESSION_TYPE in codes and identifier.get("value"):
+            return identifier["value"]
+    return None
+
+
+def _code_text(code: dict[str, Any]) -> str | None:
+    if code.get("text"):
+        return code["text"]
+    for coding in code.get("coding", []):
+        if coding.get("display"):
+            return coding["display"]
+    return None

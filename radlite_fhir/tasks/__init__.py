@@ -1,0 +1,46 @@
+"""Tasks: each builds its model calls for a profile and turns answers into `TaskResult`s.
+
+A task never reads files or writes FHIR/DICOM; the pipeline hands it a `Report` and the raw
+answers, so training builds its samples with exactly these prompt builders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from radlite_fhir.report import ModelInfo, Report, TaskResult
+from radlite_fhir.tasks.profiles import ModelCall
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A model's raw text for one call, with the model that wrote it."""
+
+    text: str
+    model: ModelInfo
+
+
+class Task(Protocol):
+    name: str
+
+    def calls(self, report: Report, profile: str) -> list[ModelCall]:
+        """The generations this task needs for `report` under `profile` (may be none)."""
+        ...
+
+    def interpret(self, report: Report, answers: dict[str, Answer]) -> list[TaskResult]:
+        """Parse, validate, cross-check with the text; never code what does not parse."""
+        ...
+
+
+def all_tasks() -> dict[str, Task]:
+    from radlite_fhir.tasks.impression import ImpressionTask
+    from radlite_fhir.tasks.ner import NerTask
+    from radlite_fhir.tasks.rads import RadsTask
+    from radlite_fhir.tasks.staging import StagingTask
+
+    tasks: list[Task] = [RadsTask(), StagingTask(), NerTask(), ImpressionTask()]
+    return {task.name: task for task in tasks}
+
+
+TASK_NAMES = ("rads", "staging", "ner", "impression")

@@ -1,0 +1,28 @@
+"""Shared helpers for tasks: the span a model read, and choosing among explicit statements."""
+
+from __future__ import annotations
+
+from radlite_fhir.report import Evidence, Report
+
+PREFERRED_SECTIONS = ("impression", "conclusion", "findings")
+
+
+def model_input_evidence(report: Report, *section_keys: str) -> Evidence:
+    """Evidence for a model answer: the first present section of `section_keys`, else all."""
+    for key in section_keys:
+        span = report.section_span(key)
+        if span:
+            return Evidence(span[0], span[1], report.text[span[0] : span[1]], kind="model-input")
+    return Evidence(0, len(report.text), report.text, kind="model-input")
+
+
+def section_rank(report: Report, offset: int) -> int:
+    """Lower is more authoritative: impression, conclusion, findings, anything else."""
+    for section in report.sections:
+        if section.start <= offset <= section.end:
+            if section.key in PREFERRED_SECTIONS:
+                return PREFERRED_SECTIONS.index(section.key)
+            if section.key in {"comparison", "history", "indication", "clinical_information"}:
+                return 9  # statements about prior studies or the request, not this study
+            return len(PREFERRED_SECTIONS)
+    return len(PREFERRED_SECTIONS)

@@ -1,0 +1,62 @@
+"""Impression generation: a concise clinical impression written from the findings.
+
+The result is a new Observation (LOINC 19005-8 valueString); the radiologist's own
+impression or conclusion is never touched.
+"""
+
+from __future__ import annotations
+
+from radlite_fhir.report import Origin, Report, Status, TaskResult
+from radlite_fhir.tasks import Answer
+from radlite_fhir.tasks.evidence import model_input_evidence
+from radlite_fhir.tasks.profiles import (
+    RADLITE,
+    ModelCall,
+    radlite_call,
+    strip_think,
+    structured_call,
+)
+
+KEY = "impression_generation"
+INSTRUCTION = "Write a concise clinical impression of the findings above in one to three sentences."
+
+
+class ImpressionTask:
+    name = "impression"
+
+    def calls(self, report: Report, profile: str) -> list[ModelCall]:
+        if profile == RADLITE:
+            findings = report.section_text("findings") or report.text
+            return [radlite_call(KEY, findings)]
+        return [structured_call(KEY, report.text, INSTRUCTION, max_tokens=160)]
+
+    def interpret(self, report: Report, answers: dict[str, Answer]) -> list[TaskResult]:
+        answer = answers.get(KEY)
+        if answer is None:
+            return []
+        text = strip_think(answer.text)
+        if not text:
+            return [
+                TaskResult(
+                    task=self.name,
+                    kind="impression",
+                    value=None,
+                    status=Status.UNPARSEABLE,
+                    origin=Origin.MODEL,
+                    raw_answer=answer.text,
+                    model=answer.model,
+                    detail={"reason": "empty answer"},
+                )
+            ]
+        return [
+            TaskResult(
+                task=self.name,
+                kind="impression",
+                value=text,
+                status=Status.CODED,
+                origin=Origin.MODEL,
+                evidence=model_input_evidence(report, "findings"),
+                raw_answer=answer.text,
+                model=answer.model,
+            )
+        ]

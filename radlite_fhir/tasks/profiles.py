@@ -1,0 +1,122 @@
+"""Prompt profiles: how a task question and the report become the text a model reads.
+
+"radlite" reproduces the RadLite inference contract byte for byte (radlite-contract.md), so a
+site that registers the published RadLite GGUFs gets the answers the authors' notebook gets.
+"structured" is this project's own: system prompt and report first, the task instruction last,
+so the evaluated prefix (system + report) is the same for every task on a report and
+llama.cpp's prefix cache reads the report once; short answers are grammar-constrained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RADLITE = "radlite"
+STRUCTURED = "structured"
+PROFILES = (RADLITE, STRUCTURED)
+PROMPT_VERSIONS = {RADLITE: "radlite-2605.00421-v1", STRUCTURED: "structured-v1"}
+
+IM_START, IM_END = "<|im_start|>", "<|im_end|>"
+RADLITE_SYSTEM = (
+    "You are an expert radiologist. Follow the instructions and provide an accurate response."
+)
+STRUCTURED_SYSTEM = (
+    "You are an expert radiologist. Read the radiology report, then answer "
+    "the task that follows it exactly in the requested format."
+)
+
+# radlite-contract.md, "Task prompts": `{report}` substituted. Do not edit: an interface.
+RADLITE_PROMPTS = {
+    "rads_assignment": (
+        "[TASK: rads_assignment]\nClassify the following radiology report into the appropriate "
+        "RADS category. Output ONLY the RADS category (e.g., 'BI-RADS 4', 'PI-RADS 3', "
+        "'TI-RADS 5').\n\nReport:\n{report}"
+    ),
+    "impression_generation": (
+        "[TASK: impression_generation]\nGenerate a concise clinical impression from the "
+        "following radiology findings.\n\nFindings:\n{report}"
+    ),
+    "radiology_ner": (
+        "[TASK: radiology_ner]\nExtract all anatomical structures, observations "
+        "(present/absent/uncertain), and change indicators from the following report."
+        "\n\nReport:\n{report}"
+    ),
+    "n_staging": (
+        "[TASK: n_staging]\nRadiology Report: Lower thorax: Clear. Lymph nodes: Multiple "
+        "enlarged retroperitoneal and para-aortic lymph nodes, largest 2.3 cm. IMPRESSION: 1. "
+        "Retroperitoneal lymphadenopathy. Lymph node involvement: Positive. N staging: N2\n\n"
+        "Radiology Report: Lower thorax: Clear. Liver: Normal. Lymph nodes: No "
+        "lymphadenopathy. IMPRESSION: 1. No acute findings. Lymph node involvement: Negative. "
+        "N staging: N0\n\nRadiology Report: {report}\n\nLymph node involvement:"
+    ),
+    "m_staging": (
+        "[TASK: m_staging]\nRadiology Report: {report}\n\nDetermine the M staging (metastatic "
+        "involvement):"
+    ),
+}
+# radlite-contract.md, "Sampling": max_tokens per task (every other task 256).
+RADLITE_MAX_TOKENS = {"rads_assignment": 30, "n_staging": 64, "m_staging": 10}
+RADLITE_TEMPERATURE = 0.1
+
+
+@dataclass(frozen=True)
+class ModelCall:
+    """One generation request: the whole prompt text and how to decode it."""
+
+    key: str
+    prompt: str
+    max_tokens: int
+    grammar: str | None = None
+    temperature: float = 0.0
+    stop: tuple[str, ...] = (IM_END,)
+
+
+def chatml(system: str, user: str) -> str:
+    """ChatML framing pinned here rather than read from GGUF metadata (same for both models)."""
+    return (
+        f"{IM_START}system\n{system}{IM_END}\n{IM_START}user\n{user}{IM_END}\n{IM_START}assistant\n"
+    )
+
+
+def radlite_call(key: str, report_text: str) -> ModelCall:
+    """A RadLite task exactly as the published notebook sends it."""
+    user = RADLITE_PROMPTS[key].replace("{report}", report_text)
+    return ModelCall(
+        key=key,
+        prompt=chatml(RADLITE_SYSTEM, user),
+        max_tokens=RADLITE_MAX_TOKENS.get(key, 256),
+        temperature=RADLITE_TEMPERATURE,
+    )
+
+
+def structured_prefix(report_text: str) -> str:
+    """The part of every structured prompt that depends only on the report (the KV prefix)."""
+    return (
+        f"{IM_START}system\n{STRUCTURED_SYSTEM}{IM_END}\n{IM_START}user\nReport:\n{report_text}\n\n"
+    )
+
+
+def structured_call(
+    key: str, report_text: str, instruction: str, max_tokens: int, grammar: str | None = None
+) -> ModelCall:
+    prompt = (
+        f"{structured_prefix(report_text)}[TASK: {key}]\n{instruction}{IM_END}\n"
+        f"{IM_START}assistant\n"
+    )
+    return ModelCall(key=key, prompt=prompt, max_tokens=max_tokens, grammar=grammar)
+
+
+def strip_think(answer: str) -> str:
+    """Remove the (empty) <think> block Qwen3 emits before every answer, and outer space."""
+    text = answer
+    while "<think>" in text:
+        head, _, rest = text.partition("<think>")
+        _, closed, tail = rest.partition("</think>")
+        text = head + (tail if closed else "")
+    return text.replace(IM_END, "").strip()
+
+
+def gbnf_literal(text: str) -> str:
+    """A GBNF string literal."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'

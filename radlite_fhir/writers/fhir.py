@@ -1,0 +1,384 @@
+"""FHIR R4 output: Observations (one per coded result), a Device per model, a Provenance.
+
+Identity is deterministic: an Observation's identifier hashes the source report (canonical
+JSON), the model's sha256, the prompt version and the result's key, so re-delivering the same
+input updates the same resources (conditional PUT by identifier) instead of duplicating them.
+Every resource is validated against the official R4 JSON schema before it is written; a
+failure there is a bug of ours and stops the write.
+
+Choices where the standards are silent (see README): evidence spans, result origin, the prompt
+profile and raw model answers travel as extensions in the project's namespace; answers that did
+not parse are written with dataAbsentReason 'error' and the raw answer in a note, never coded;
+'not applicable' and ungrounded results are not written.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from radlite_fhir import __version__
+from radlite_fhir.coding import CodeTables, load_code_tables
+from radlite_fhir.fhir_schema import schema_errors
+from radlite_fhir.report import Findings, ModelInfo, Status, TaskResult, digest
+
+FHIR_JSON = "application/fhir+json"
+AIAST = {"code": "AIAST", "display": "Artificial Intelligence asserted"}
+_NAMESPACE = uuid.UUID("6f1c9d52-4a5e-5b0e-9a43-2d7c1e8b9f10")
+RULES_VERSION = "rules-v1"
+
+
+class SchemaViolation(RuntimeError):
+    """A resource we built fails the official schema: a bug, never the user's input."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One output resource with its deterministic uuid and its conditional-update URL."""
+
+    uuid: str
+    resource: dict[str, Any]
+    request_url: str
+
+
+def _uid(*parts: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, "|".join(parts)))
+
+
+class FhirBuilder:
+    """Builds the resources of one or more `Findings`.
+
+    `literal_ids` gives each resource its deterministic id and `Type/id` references (NDJSON);
+    otherwise references are the transaction's `urn:uuid` fullUrls (Bundle).
+    """
+
+    def __init__(
+        self,
+        tables: CodeTables | None = None,
+        *,
+        literal_ids: bool = False,
+        recorded: str | None = None,
+    ) -> None:
+        self.tables = tables or load_code_tables()
+        self.literal_ids = literal_ids
+        self.recorded = recorded or datetime.now(UTC).isoformat(timespec="seconds")
+        self.base = self.tables.systems["project_base"]
+
+    # --- references ---------------------------------------------------------------------
+    def ref(self, resource_type: str, entry_uuid: str) -> str:
+        return f"{resource_type}/{entry_uuid}" if self.literal_ids else f"urn:uuid:{entry_uuid}"
+
+    def _finish(self, entry_uuid: str, resource: dict[str, Any]) -> dict[str, Any]:
+        if self.literal_ids:
+            resource = {
+                "resourceType": resource["resourceType"],
+                "id": entry_uuid,
+                **{k: v for k, v in resource.items() if k != "resourceType"},
+            }
+        problems = schema_errors(resource)
+        if problems:
+            raise SchemaViolation(
+                f"{resource['resourceType']} fails the FHIR R4 schema: {'; '.join(problems[:5])}"
+            )
+        return resource
+
+    # --- resources ----------------------------------------------------------------------
+    def device(self, model: ModelInfo) -> Entry:
+        system = f"{self.base}/identifier/model-sha256"
+        entry_uuid = _uid("device", model.sha256, model.adapter_sha256 or "")
+        identifiers = [{"system": system, "value": model.sha256}]
+        if model.adapter_sha256:
+            identifiers.append(
+                {"system": f"{self.base}/identifier/adapter-sha256", "value": model.adapter_sha256}
+            )
+        resource = {
+            "resourceType": "Device",
+            "identifier": identifiers,
+            "status": "active",
+            "deviceName": [{"name": model.name, "type": "model-name"}],
+            "type": {"text": "Language model (GGUF, llama.cpp) run by radlite-fhir"},
+            "version": [
+                {"value": model.version},
+                {"type": {"text": "radlite-fhir"}, "value": __version__},
+            ],
+        }
+        return Entry(
+            entry_uuid,
+            self._finish(entry_uuid, resource),
+            f"Device?identifier={system}|{model.sha256}",
+        )
+
+    def observation(
+        self, findings: Findings, result: TaskResult, device_ref: str | None
+    ) -> Entry | None:
+        if result.status in (Status.NOT_APPLICABLE, Status.UNGROUNDED, Status.SKIPPED):
+            return None
+        report = findings.report
+        model = result.model
+        key = "|".join(
+            [
+                report.source_digest,
+                model.sha256 if model else RULES_VERSION,
+                model.prompt_version if model else RULES_VERSION,
+                result.task,
+                result.kind,
+                result.item_key,
+            ]
+        )
+        value = digest(key)[:40]
+        id_system = f"{self.base}/identifier/observation"
+        resource: dict[str, Any] = {
+            "resourceType": "Observation",
+            "meta": {
+                "security": [{"system": self.tables.systems["v3_observation_value"], **AIAST}]
+            },
+            "extension": self._extensions(result),
+            "identifier": [{"system": id_system, "value": value}],
+            "status": "preliminary",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": self.tables.systems["observation_category"],
+                            "code": "imaging",
+                            "display": "Imaging",
+                        }
+                    ]
+                }
+            ],
+        }
+        resource.update(self._code_and_value(result))
+        if report.subject:
+            resource["subject"] = report.subject
+        if device_ref:
+            resource["device"] = {"reference": device_ref}
+        if report.source_reference:
+            resource["derivedFrom"] = [report.source_reference]
+        notes = []
+        if result.conflict:
+            notes.append(
+                {
+                    "text": f"Model disagreed with the report text: {result.conflict}. "
+                    "The report's explicit statement is coded."
+                }
+            )
+        if result.status is Status.UNPARSEABLE:
+            reason = result.detail.get("reason", "the answer is not in the label set")
+            notes.append(
+                {"text": f"Model answer not coded ({reason}). Raw answer: {result.raw_answer!r}"}
+            )
+        if notes:
+            resource["note"] = notes
+        if not resource["extension"]:
+            del resource["extension"]
+        entry_uuid = _uid("observation", value)
+        return Entry(
+            entry_uuid,
+            self._finish(entry_uuid, resource),
+            f"Observation?identifier={id_system}|{value}",
+        )
+
+    def provenance(self, findings: Findings, targets: list[str], devices: dict[str, str]) -> Entry:
+        report = findings.report
+        entry_uuid = _uid("provenance", report.source_digest, *sorted(targets))
+        resource: dict[str, Any] = {
+            "resourceType": "Provenance",
+            "target": [{"reference": target} for target in targets],
+            "recorded": self.recorded,
+            "activity": {"text": "AI enrichment of a radiology report (radlite-fhir)"},
+            "agent": [
+                {
+                    "type": {
+                        "coding": [
+                            {
+                                "system": self.tables.systems["provenance_participant_type"],
+                                "code": "assembler",
+                                "display": "Assembler",
+                            }
+                        ]
+                    },
+                    "who": {"reference": ref},
+                }
+                for ref in devices.values()
+            ]
+            or [{"who": {"display": f"radlite-fhir {__version__} (explicit statements)"}}],
+        }
+        if report.source_reference:
+            resource["entity"] = [{"role": "derivation", "what": report.source_reference}]
+        prompt_versions = sorted({r.model.prompt_version for r in findings.results if r.model})
+        if prompt_versions:
+            resource["extension"] = [
+                {"url": f"{self.base}/StructureDefinition/prompt-version", "valueString": v}
+                for v in prompt_versions
+            ]
+        return Entry(entry_uuid, self._finish(entry_uuid, resource), f"Provenance/{entry_uuid}")
+
+    # --- pieces -------------------------------------------------------------------------
+    def _code_and_value(self, result: TaskResult) -> dict[str, Any]:
+        tables = self.tables
+        absent = {
+            "dataAbsentReason": {
+                "coding": [
+                    {
+                        "system": tables.systems["data_absent_reason"],
+                        "code": "error",
+                        "display": "Error",
+                    }
+                ],
+                "text": "model answer did not parse",
+            }
+        }
+        if result.kind == "rads":
+            category = tables.rads_category(result.value) if result.value else None
+            if category is None:
+                return {
+                    "code": {
+                        "coding": tables.observation_code("rads_unknown_system"),
+                        "text": "RADS assessment",
+                    },
+                    **absent,
+                }
+            return {
+                "code": {
+                    "coding": tables.rads_concept(category.system),
+                    "text": tables.rads[category.system].display,
+                },
+                "valueCodeableConcept": {
+                    "coding": tables.rads_value(category),
+                    "text": category.label,
+                },
+            }
+        if result.kind in ("T", "N", "M"):
+            pathologic = bool(result.value and result.value.startswith("p"))
+            out: dict[str, Any] = {
+                "code": {
+                    "coding": tables.tnm_concept(result.kind, pathologic),
+                    "text": f"{'p' if pathologic else 'c'}{result.kind} category",
+                },
+                "method": {"coding": [tables.tnm_method()]},
+            }
+            if result.value is None:
+                return {**out, **absent}
+            return {
+                **out,
+                "valueCodeableConcept": {
+                    "coding": tables.tnm_value(result.value),
+                    "text": result.value,
+                },
+            }
+        if result.kind == "impression":
+            out = {
+                "code": {
+                    "coding": tables.observation_code("impression"),
+                    "text": "Generated impression",
+                }
+            }
+            return {**out, "valueString": result.value} if result.value else {**out, **absent}
+        if result.kind.startswith("entity:"):
+            kind = result.kind.split(":", 1)[1]
+            codings = tables.observation_code("entity", kind)
+            return {
+                "code": {"coding": codings, "text": codings[0]["display"]},
+                "valueString": result.value,
+            }
+        if result.kind == "entity":
+            return {
+                "code": {
+                    "coding": tables.observation_code("entities"),
+                    "text": "Entities mentioned in report",
+                },
+                **absent,
+            }
+        raise ValueError(f"no FHIR shape for result kind {result.kind!r}")
+
+    def _extensions(self, result: TaskResult) -> list[dict[str, Any]]:
+        base = f"{self.base}/StructureDefinition"
+        out: list[dict[str, Any]] = [
+            {"url": f"{base}/result-origin", "valueCode": result.origin.value}
+        ]
+        if result.evidence is not None:
+            parts: list[dict[str, Any]] = [
+                {"url": "start", "valueInteger": result.evidence.start},
+                {"url": "end", "valueInteger": result.evidence.end},
+                {"url": "kind", "valueCode": result.evidence.kind},
+            ]
+            if result.evidence.kind != "model-input":
+                parts.append({"url": "text", "valueString": result.evidence.text})
+            out.append({"url": f"{base}/evidence-span", "extension": parts})
+        if result.confidence is not None:
+            out.append({"url": f"{base}/confidence", "valueDecimal": round(result.confidence, 4)})
+        if result.model is not None:
+            out.append(
+                {"url": f"{base}/prompt-version", "valueString": result.model.prompt_version}
+            )
+        return out
+
+    # --- documents ----------------------------------------------------------------------
+    def entries(self, all_findings: Iterable[Findings]) -> list[Entry]:
+        """Devices first, then each report's Observations and its Provenance."""
+        devices: dict[str, Entry] = {}
+        body: list[Entry] = []
+        for findings in all_findings:
+            used: dict[str, str] = {}
+            observations: list[Entry] = []
+            for result in findings.results:
+                device_ref = None
+                if result.model is not None:
+                    if result.model.sha256 not in devices:
+                        devices[result.model.sha256] = self.device(result.model)
+                    device_ref = self.ref("Device", devices[result.model.sha256].uuid)
+                    if result.status is not Status.SKIPPED:
+                        used[result.model.sha256] = device_ref
+                entry = self.observation(findings, result, device_ref)
+                if entry is not None:
+                    observations.append(entry)
+            body.extend(observations)
+            if observations:
+                targets = [self.ref("Observation", e.uuid) for e in observations]
+                body.append(self.provenance(findings, targets, used))
+        return [*devices.values(), *body]
+
+
+def transaction_bundle(entries: list[Entry]) -> dict[str, Any]:
+    """A transaction Bundle: conditional PUT by identifier (Devices, Observations)."""
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:{e.uuid}",
+                "resource": e.resource,
+                "request": {"method": "PUT", "url": e.request_url},
+            }
+            for e in entries
+        ],
+    }
+    problems = schema_errors(
+        {
+            **bundle,
+            "entry": [
+                {k: v for k, v in entry.items() if k != "resource"} for entry in bundle["entry"]
+            ],
+        }
+    )
+    if problems:
+        raise SchemaViolation(f"Bundle fails the FHIR R4 schema: {'; '.join(problems[:5])}")
+    return bundle
+
+
+def render(all_findings: list[Findings], output_format: str, recorded: str | None = None) -> str:
+    """The text of one output file: 'bundle' (transaction Bundle JSON) or 'ndjson'."""
+    if output_format == "bundle":
+        bundle = transaction_bundle(FhirBuilder(recorded=recorded).entries(all_findings))
+        return json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+    if output_format == "ndjson":
+        entries = FhirBuilder(literal_ids=True, recorded=recorded).entries(all_findings)
+        return "".join(
+            json.dumps(e.resource, ensure_ascii=False, separators=(",", ":")) + "\n"
+            for e in entries
+        )
+    raise ValueError(f"unknown FHIR output format {output_format!r}")
