@@ -1,0 +1,154 @@
+"""FHIR input: third-party R4 examples, the project's samples, and every kind of bad input."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from radlite_fhir.errors import InputError
+from radlite_fhir.readers import read_path
+from tests.conftest import SAMPLES
+
+LIMIT = 20_000_000
+
+
+def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
+def _report(**overrides: object) -> dict:
+    resource = {
+        "resourceType": "DiagnosticReport",
+        "id": "r1",
+        "status": "final",
+        "code": {"text": "CT chest"},
+        "subject": {"reference": "Patient/p1"},
+        "conclusion": "No acute findings.",
+    }
+    resource.update(overrides)
+    return {key: value for key, value in resource.items() if value is not None}
+
+
+def test_hl7_ultrasound_example_uses_conclusion(shared_data: Path) -> None:
+    reports = read_path(
+        shared_data / "fhir-examples/diagnosticreport-example-ultrasound.json", LIMIT
+    ).reports
+    assert [r.text for r in reports] == ["Unremarkable study"]
+    assert reports[0].subject == {"reference": "Patient/example"}
+    assert reports[0].source_reference == {"reference": "DiagnosticReport/ultrasound"}
+
+
+def test_hl7_brain_ct_example(shared_data: Path) -> None:
+    report = read_path(
+        shared_data / "fhir-examples/diagnosticreport-example-f201-brainct.json", LIMIT
+    ).reports[0]
+    assert report.text == "CT brains: large tumor sphenoid/clivus."
+    assert report.subject == {"reference": "Patient/f201", "display": "Roel"}
+
+
+def test_hl7_dxa_example_falls_back_to_narrative(shared_data: Path) -> None:
+    report = read_path(
+        shared_data / "fhir-examples/diagnosticreport-example-dxa.json", LIMIT
+    ).reports[0]
+    assert report.text.startswith("DXA BONE DENSITOMETRY")
+    assert "NAME XXXXXXX" in report.text  # table cells stay on their row's line
+    assert "<td>" not in report.text
+
+
+def test_hl7_lab_bundle_is_refused_as_not_radiology(shared_data: Path) -> None:
+    with pytest.raises(InputError, match="not a radiology report"):
+        read_path(shared_data / "fhir-examples/diagnosticreport-example-lipids.json", LIMIT)
+
+
+def test_patient_resource_is_refused(shared_data: Path) -> None:
+    with pytest.raises(InputError, match="'Patient' is neither a DiagnosticReport nor a Bundle"):
+        read_path(shared_data / "fhir-examples/patient-example-f201-roel.json", LIMIT)
+
+
+def test_ihe_imr_style_html_report_keeps_sections() -> None:
+    report = read_path(SAMPLES / "cxr-normal-html.json", LIMIT).reports[0]
+    assert "<" not in report.text
+    assert report.section_text("impression") == "No acute cardiopulmonary abnormality."
+    assert report.section_text("findings").startswith("The heart size is normal.")
+    assert report.section_text("comparison") == "None."
+
+
+def test_charset_of_presented_form_is_honoured(tmp_path: Path) -> None:
+    text = "BEFUND: Läsion im Oberlappen, 8 mm."
+    form = {
+        "contentType": "text/plain; charset=iso-8859-1",
+        "data": base64.b64encode(text.encode("latin-1")).decode(),
+    }
+    path = _write(tmp_path, "r.json", json.dumps(_report(presentedForm=[form])))
+    assert read_path(path, LIMIT).reports[0].text == text
+
+
+def test_bundle_resolves_patient_and_imaging_study() -> None:
+    report = read_path(SAMPLES / "bundle-ct-head.json", LIMIT).reports[0]
+    assert report.subject == {"reference": "Patient/syn-patient-8"}
+    assert report.study_uid == "1.2.826.0.1.3680043.10.1340.8.1"
+    assert report.accession == "SYN-CT-0008"
+
+
+def test_ndjson_reads_every_report_and_reports_bad_lines(tmp_path: Path) -> None:
+    good = json.dumps(_report())
+    path = _write(
+        tmp_path,
+        "export.ndjson",
+        f"{good}\n{{not json\n\n{json.dumps({'resourceType': 'Patient'})}\n"
+        f"{json.dumps(_report(id='r2', status='done'))}\n",
+    )
+    outcome = read_path(path, LIMIT)
+    assert [r.source_reference for r in outcome.reports] == [{"reference": "DiagnosticReport/r1"}]
+    assert [(e.line, e.problem.split(":")[0]) for e in outcome.errors] == [
+        (2, "not JSON"),
+        (5, "DiagnosticReport 'r2' fails the FHIR R4 schema"),
+    ]
+    assert str(outcome.errors[0]).startswith(f"{path}:2: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.json", b"", "file is empty"),
+        ("blank.json", b"  \n", "only white space"),
+        ("broken.json", b'{"resourceType": "DiagnosticReport",', "not JSON"),
+        ("latin1.json", '{"conclusion": "L\xe4sion"}'.encode("latin-1"), "not UTF-8 text"),
+        ("binary.json", b"\x00\x01\x02GGUF\x00", "binary content"),
+        ("array.json", b"[1, 2]", "expected a JSON object"),
+        ("noresource.json", b'{"id": "x"}', "no resourceType"),
+        (
+            "r5.json",
+            json.dumps(_report(note=[{"text": "R5 only"}])).encode(),
+            "note: unknown element",
+        ),
+        ("status.json", json.dumps(_report(status="done")).encode(), "fails the FHIR R4 schema"),
+        ("notext.json", json.dumps(_report(conclusion=None)).encode(), "carries no report text"),
+        (
+            "emptybundle.json",
+            b'{"resourceType": "Bundle", "type": "collection"}',
+            "Bundle holds no DiagnosticReport",
+        ),
+    ],
+)
+def test_bad_input_names_file_and_cause(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = _write(tmp_path, name, content)
+    with pytest.raises(InputError) as caught:
+        read_path(path, LIMIT)
+    assert message in str(caught.value)
+    assert str(caught.value).startswith(str(path))
+
+
+def test_huge_file_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "huge.json"
+    with path.open("wb") as handle:
+        handle.truncate(100_000_000)  # sparse: 100 MB on paper, nothing on disk
+    with pytest.raises(InputError, match=r"file is 100.0 MB, over the input limit of 20.0 MB"):
+        read_path(path, LIMIT)

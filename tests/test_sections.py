@@ -1,0 +1,55 @@
+"""Section splitting on the heading styles real reports use."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from radlite_fhir.sections import split_sections
+
+
+def _keys_and_texts(text: str) -> list[tuple[str, str]]:
+    return [(s.key, text[s.start : s.end]) for s in split_sections(text)]
+
+
+def test_colon_headings_on_their_own_lines() -> None:
+    text = (
+        "EXAMINATION: CT chest\nCLINICAL HISTORY: cough.\nFINDINGS:\nA 6 mm nodule.\n\n"
+        "IMPRESSION:\n1. Nodule."
+    )
+    assert _keys_and_texts(text) == [
+        ("technique", "CT chest"),
+        ("history", "cough."),
+        ("findings", "A 6 mm nodule."),
+        ("impression", "1. Nodule."),
+    ]
+
+
+def test_capital_headings_without_colon() -> None:
+    assert _keys_and_texts("FINDINGS\nclear lungs\nIMPRESSION\nnormal") == [
+        ("findings", "clear lungs"),
+        ("impression", "normal"),
+    ]
+
+
+def test_lowercase_word_without_colon_is_not_a_heading() -> None:
+    text = "Findings:\nThe impression\nof the cortex is normal."
+    assert [k for k, _ in _keys_and_texts(text)] == ["findings"]
+
+
+def test_text_without_headings_is_one_findings_section() -> None:
+    assert _keys_and_texts("Unremarkable study") == [("findings", "Unremarkable study")]
+
+
+def test_mtsamples_comma_line_breaks(shared_data: Path) -> None:
+    with (shared_data / "mtsamples_radiology.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        text = row["transcription"]
+        keys = {s.key for s in split_sections(text)}
+        for heading, key in (("IMPRESSION:", "impression"), ("FINDINGS:", "findings")):
+            if heading in text:
+                assert key in keys, (row["note_id"], heading)
+    first = _keys_and_texts(rows[0]["transcription"])
+    assert first[0] == ("technique", "Ultrasound examination of the scrotum.")
+    assert ("indication", "Scrotal pain.") in first
