@@ -1,0 +1,69 @@
+"""Model registry: registering a site GGUF, pinning sha256, refusing damaged files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from radlite_fhir.engine.registry import Registry, verify
+from radlite_fhir.engine.router import Router
+from radlite_fhir.errors import ModelError
+
+
+def test_catalog_default_is_the_qwen_coder_model(home: Path) -> None:
+    spec = Registry.load().get("default")
+    assert spec.name == "qwen2.5-coder-0.5b" and spec.profile == "structured"
+    assert spec.resolved_path() == home / "models" / spec.file
+
+
+def test_missing_model_names_the_pull_command(home: Path) -> None:
+    with pytest.raises(ModelError, match="run `radlite models pull qwen2.5-coder-0.5b`"):
+        verify(Registry.load().get("default"))
+
+
+def test_add_pins_sha256_and_routes_like_radlite(home: Path, smollm_path: Path) -> None:
+    registry = Registry.load()
+    q25 = registry.add("radlite-q25", smollm_path, profile=None, tasks=None,
+                       preset="radlite-q25", adapter=None, n_ctx=None)
+    registry.add("radlite-q3", smollm_path, profile=None, tasks=None, preset="radlite-q3",
+                 adapter=None, n_ctx=None)
+    assert q25.sha256 == Registry.load().get("smollm2-135m").sha256
+    reloaded = Registry.load()  # persisted in registry.toml
+    assert reloaded.get("radlite-q25").profile == "radlite"
+    router = Router(reloaded)
+    assert {t: router.model_for(t).name for t in ("rads", "staging", "impression", "ner")} == {
+        "rads": "radlite-q25", "staging": "radlite-q25", "impression": "radlite-q25",
+        "ner": "radlite-q3"}
+    assert Router(reloaded, forced="smollm2-135m").model_for("ner").name == "smollm2-135m"
+
+
+def test_tampered_and_truncated_models_are_refused(home: Path, smollm_path: Path,
+                                                   tmp_path: Path) -> None:
+    copy = tmp_path / "site.gguf"
+    shutil.copyfile(smollm_path, copy)
+    registry = Registry.load()
+    registry.add("site", copy, profile=None, tasks=None, preset=None, adapter=None, n_ctx=None)
+    assert verify(Registry.load().get("site")) == copy
+    with copy.open("r+b") as handle:
+        handle.seek(5_000_000)
+        handle.write(b"\xff\xfe")
+    with pytest.raises(ModelError, match="changed or damaged; refusing to load it"):
+        verify(Registry.load().get("site"))
+    with copy.open("r+b") as handle:
+        handle.truncate(1_000_000)
+    with pytest.raises(ModelError, match="truncated or replaced"):
+        verify(Registry.load().get("site"))
+
+
+def test_non_gguf_file_and_missing_adapter_are_refused(home: Path, tmp_path: Path,
+                                                       smollm_path: Path) -> None:
+    fake = tmp_path / "fake.gguf"
+    fake.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="not a GGUF file"):
+        Registry.load().add("x", fake, profile=None, tasks=None, preset=None, adapter=None,
+                            n_ctx=None)
+    with pytest.raises(ModelError, match="no such adapter file"):
+        Registry.load().add("y", smollm_path, profile=None, tasks=None, preset=None,
+                            adapter=tmp_path / "missing.gguf", n_ctx=None)

@@ -1,0 +1,114 @@
+"""FHIR output: schema-valid resources, deterministic identity, honest handling of non-results."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from radlite_fhir.fhir_schema import schema_errors
+from radlite_fhir.report import Evidence, Findings, Origin, Status, TaskResult
+from radlite_fhir.writers.fhir import render
+from tests.helpers import MODEL, report
+
+TEXT = "FINDINGS:\nIrregular mass.\nIMPRESSION:\nBI-RADS 4B. cT2 N1 M0."
+
+
+def _findings() -> Findings:
+    source = report(TEXT)
+    span = TEXT.index("BI-RADS 4B")
+    results = (
+        TaskResult(task="rads", kind="rads", value="BI-RADS 4B", status=Status.CODED,
+                   origin=Origin.TEXT, evidence=Evidence(span, span + 10, "BI-RADS 4B"),
+                   raw_answer="BI-RADS 3", model=MODEL,
+                   conflict="model answered 'BI-RADS 3'; the report states 'BI-RADS 4B'"),
+        TaskResult(task="staging", kind="N", value="cN1", status=Status.CODED,
+                   origin=Origin.MODEL_AND_TEXT, model=MODEL, item_key="N"),
+        TaskResult(task="staging", kind="M", value=None, status=Status.UNPARSEABLE,
+                   origin=Origin.MODEL, raw_answer="maybe", model=MODEL, item_key="M"),
+        TaskResult(task="impression", kind="impression", value="Suspicious mass.",
+                   status=Status.CODED, origin=Origin.MODEL, model=MODEL,
+                   evidence=Evidence(10, 25, TEXT[10:25], kind="model-input")),
+        TaskResult(task="ner", kind="entity:anatomy", value="heart", status=Status.UNGROUNDED,
+                   origin=Origin.MODEL, model=MODEL, item_key="anatomy:heart"),
+        TaskResult(task="rads", kind="rads", value=None, status=Status.NOT_APPLICABLE,
+                   origin=Origin.MODEL, model=MODEL),
+    )
+    return Findings(report=source, results=results)
+
+
+def _bundle(findings: Findings, recorded: str = "2026-11-23T00:00:00+00:00") -> dict:
+    return json.loads(render([findings], "bundle", recorded=recorded))
+
+
+def test_every_resource_and_the_bundle_validate_against_the_r4_schema() -> None:
+    bundle = _bundle(_findings())
+    assert schema_errors(bundle) == []
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert kinds == ["Device", "Observation", "Observation", "Observation", "Observation",
+                     "Provenance"]
+
+
+def test_observation_shape() -> None:
+    entries = _bundle(_findings())["entry"]
+    rads = entries[1]["resource"]
+    assert rads["status"] == "preliminary"
+    assert rads["meta"]["security"][0]["code"] == "AIAST"
+    assert rads["category"][0]["coding"][0]["code"] == "imaging"
+    assert rads["subject"] == {"reference": "Patient/p1"}
+    assert rads["derivedFrom"] == [{"reference": "DiagnosticReport/t1"}]
+    assert rads["device"] == {"reference": entries[0]["fullUrl"]}
+    assert {"system": "http://snomed.info/sct"}.items() <= rads["code"]["coding"][1].items()
+    assert rads["valueCodeableConcept"]["coding"][0]["code"] == "MA.II.A.5.4B"
+    span = next(x for x in rads["extension"] if x["url"].endswith("evidence-span"))
+    assert {"url": "text", "valueString": "BI-RADS 4B"} in span["extension"]
+    assert "BI-RADS 3" in rads["note"][0]["text"]
+    assert entries[1]["request"]["method"] == "PUT"
+    assert entries[1]["request"]["url"].startswith("Observation?identifier=")
+
+
+def test_tnm_follows_mcode_and_unparseable_is_absent_not_coded() -> None:
+    entries = _bundle(_findings())["entry"]
+    n_stage, m_stage = entries[2]["resource"], entries[3]["resource"]
+    assert n_stage["code"]["coding"][0]["code"] == "399534004"
+    assert n_stage["method"]["coding"][0]["code"] == "897275008"
+    assert n_stage["valueCodeableConcept"]["text"] == "cN1"
+    assert "valueCodeableConcept" not in m_stage
+    assert m_stage["dataAbsentReason"]["coding"][0]["code"] == "error"
+    assert "'maybe'" in m_stage["note"][0]["text"]
+
+
+def test_impression_is_loinc_valuestring_with_offsets_only() -> None:
+    impression = _bundle(_findings())["entry"][4]["resource"]
+    assert impression["code"]["coding"][0]["code"] == "19005-8"
+    assert impression["valueString"] == "Suspicious mass."
+    span = next(x for x in impression["extension"] if x["url"].endswith("evidence-span"))
+    assert [p["url"] for p in span["extension"]] == ["start", "end", "kind"]
+
+
+def test_provenance_points_at_every_observation_and_the_source() -> None:
+    entries = _bundle(_findings())["entry"]
+    provenance = entries[-1]["resource"]
+    assert [t["reference"] for t in provenance["target"]] == [e["fullUrl"] for e in entries[1:5]]
+    assert provenance["entity"] == [{"role": "derivation",
+                                     "what": {"reference": "DiagnosticReport/t1"}}]
+    assert provenance["agent"][0]["who"] == {"reference": entries[0]["fullUrl"]}
+
+
+def test_identity_is_deterministic_and_changes_with_input_or_model() -> None:
+    first = _bundle(_findings(), recorded="2026-01-01T00:00:00+00:00")
+    again = _bundle(_findings(), recorded="2026-06-01T00:00:00+00:00")
+    urls = [e["request"]["url"] for e in first["entry"]]
+    assert urls == [e["request"]["url"] for e in again["entry"]]
+    assert [e["fullUrl"] for e in first["entry"]] == [e["fullUrl"] for e in again["entry"]]
+    other_model = replace(MODEL, sha256="cd" * 32)
+    changed = Findings(report=_findings().report,
+                       results=tuple(replace(r, model=other_model) for r in _findings().results))
+    assert set(urls[1:5]).isdisjoint(e["request"]["url"] for e in _bundle(changed)["entry"])
+
+
+def test_ndjson_uses_literal_ids_and_references() -> None:
+    lines = [json.loads(line) for line in render([_findings()], "ndjson").splitlines()]
+    device, observation = lines[0], lines[1]
+    assert observation["device"] == {"reference": f"Device/{device['id']}"}
+    assert lines[-1]["target"][0] == {"reference": f"Observation/{observation['id']}"}
+    assert all(schema_errors(resource) == [] for resource in lines)
