@@ -61,15 +61,10 @@ class CodeTables:
 
     def uri(self, name: str) -> str:
         """Resolve a short system name of the YAML tables into a FHIR system URI."""
-        if name in self.systems:
-            return self.systems[name]
-        return f"{self.systems['project_base']}/CodeSystem/{name}"
+        return _uri(self.systems, name)
 
     def coding(self, entry: dict[str, str]) -> Coding:
-        out = {"system": self.uri(entry["system"]), "code": str(entry["code"])}
-        if entry.get("display"):
-            out["display"] = entry["display"]
-        return out
+        return _coding(self.systems, entry)
 
     # --- RADS -------------------------------------------------------------------------
     def rads_labels(self) -> list[str]:
@@ -148,14 +143,27 @@ def _load_yaml(name: str) -> Any:
         raise ConfigError(f"mappings/{name}: cannot be read: {exc}") from exc
 
 
+def _uri(systems: dict[str, str], name: str) -> str:
+    if name in systems:
+        return systems[name]
+    return f"{systems['project_base']}/CodeSystem/{name}"
+
+
+def _coding(systems: dict[str, str], entry: dict[str, str]) -> Coding:
+    out = {"system": _uri(systems, entry["system"]), "code": str(entry["code"])}
+    if entry.get("display"):
+        out["display"] = entry["display"]
+    return out
+
+
 def _codings(
-    raw: list[dict[str, str]] | None, where: str, systems: dict[str, str], tables_uri: Any
+    raw: list[dict[str, str]] | None, where: str, systems: dict[str, str]
 ) -> tuple[Coding, ...]:
     out = []
     for entry in raw or []:
         if "system" not in entry or "code" not in entry:
             raise ConfigError(f"mappings/{where}: a coding needs 'system' and 'code': {entry}")
-        out.append(tables_uri(entry))
+        out.append(_coding(systems, entry))
     return tuple(out)
 
 
@@ -167,15 +175,6 @@ def load_code_tables() -> CodeTables:
     tnm = _load_yaml("tnm.yaml")
     sections_raw = _load_yaml("sections.yaml")
     observations = _load_yaml("observations.yaml")
-    tables = CodeTables(
-        systems=systems,
-        rads={},
-        no_applicable_label="",
-        no_applicable_display="",
-        tnm=tnm,
-        sections={},
-        observations=observations,
-    )
     rads: dict[str, RadsSystem] = {}
     for key, body in rads_raw["systems"].items():
         cats: dict[str, RadsCategory] = {}
@@ -188,9 +187,7 @@ def load_code_tables() -> CodeTables:
                 label=f"{key} {cat}",
                 display=spec["display"],
                 rank=spec.get("rank"),
-                codings=_codings(
-                    spec.get("codings"), f"rads.yaml {key} {cat}", systems, tables.coding
-                ),
+                codings=_codings(spec.get("codings"), f"rads.yaml {key} {cat}", systems),
             )
         if not cats:
             raise ConfigError(f"mappings/rads.yaml: {key} has no categories")
@@ -198,7 +195,7 @@ def load_code_tables() -> CodeTables:
             key=key,
             display=body["display"],
             names=tuple(body["names"]),
-            concept=_codings(body.get("concept"), f"rads.yaml {key}", systems, tables.coding),
+            concept=_codings(body.get("concept"), f"rads.yaml {key}", systems),
             categories=cats,
             short_prefix=body.get("short_prefix"),
             composite=bool(body.get("composite", False)),

@@ -21,11 +21,21 @@ def _resources(path: Path, kind: str) -> list[dict]:
 
 
 @pytest.mark.model
-def test_end_to_end_on_the_default_model(home_with_models: Path, tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_end_to_end_on_the_default_model(
+    home_with_models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
-    code = main(["convert", str(SAMPLES / "mammo-birads4b.json"),
-                 str(SAMPLES / "ct-staging-tnm.json"), "--out", str(out), "--threads", "2"])
+    code = main(
+        [
+            "convert",
+            str(SAMPLES / "mammo-birads4b.json"),
+            str(SAMPLES / "ct-staging-tnm.json"),
+            "--out",
+            str(out),
+            "--threads",
+            "2",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     mammo = _resources(out / "mammo-birads4b.bundle.json", "Observation")
     rads = [o for o in mammo if o["code"]["coding"][0]["code"] == "111005"]
@@ -33,8 +43,11 @@ def test_end_to_end_on_the_default_model(home_with_models: Path, tmp_path: Path,
     impressions = [o for o in mammo if o["code"]["coding"][0]["code"] == "19005-8"]
     assert len(impressions) == 1 and len(impressions[0]["valueString"]) > 10
     staging = _resources(out / "ct-staging-tnm.bundle.json", "Observation")
-    tnm = {o["code"]["text"]: o["valueCodeableConcept"]["text"] for o in staging
-           if o["code"]["text"] in ("cT category", "cN category", "cM category")}
+    tnm = {
+        o["code"]["text"]: o["valueCodeableConcept"]["text"]
+        for o in staging
+        if o["code"]["text"] in ("cT category", "cN category", "cM category")
+    }
     assert tnm == {"cT category": "cT2b", "cN category": "cN1", "cM category": "cM0"}
     device = _resources(out / "mammo-birads4b.bundle.json", "Device")[0]
     assert device["identifier"][0]["value"] == Registry.load().get("default").sha256
@@ -43,8 +56,9 @@ def test_end_to_end_on_the_default_model(home_with_models: Path, tmp_path: Path,
     assert "Suspicious right breast mass" not in printed  # no report text on the console
 
 
-def test_failures_are_listed_and_the_rest_converts(home_with_models: Path, tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_failures_are_listed_and_the_rest_converts(
+    home_with_models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()
     shutil.copy(SAMPLES / "us-thyroid-tirads.json", inputs / "good.json")
@@ -52,24 +66,41 @@ def test_failures_are_listed_and_the_rest_converts(home_with_models: Path, tmp_p
     (inputs / "empty.json").write_bytes(b"")
     (inputs / ".hidden.json").write_bytes(b"ignored")
     out = tmp_path / "out"
-    code = main(["convert", str(inputs), "--out", str(out), "--model", "smollm2-135m",
-                 "--tasks", "rads"])
+    code = main(
+        ["convert", str(inputs), "--out", str(out), "--model", "smollm2-135m", "--tasks", "rads"]
+    )
     assert code == 1
     records = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
     assert sorted((Path(r["file"]).name, r["error"].split(":")[0]) for r in records) == [
-        ("broken.json", "not JSON"), ("empty.json", "file is empty")]
+        ("broken.json", "not JSON"),
+        ("empty.json", "file is empty"),
+    ]
     rads = _resources(out / "good.bundle.json", "Observation")
     assert [o["valueCodeableConcept"]["text"] for o in rads] == ["TI-RADS 4"]
     assert "1 of 3 inputs converted" in capsys.readouterr().out
 
 
-def test_same_input_twice_gives_the_same_identifiers(home_with_models: Path,
-                                                     tmp_path: Path) -> None:
+def test_same_input_twice_gives_the_same_identifiers(
+    home_with_models: Path, tmp_path: Path
+) -> None:
     urls = []
     for run in ("a", "b"):
         out = tmp_path / run
-        assert main(["convert", str(SAMPLES / "bulk-export.ndjson"), "--out", str(out),
-                     "--model", "smollm2-135m", "--tasks", "rads,staging"]) == 0
+        assert (
+            main(
+                [
+                    "convert",
+                    str(SAMPLES / "bulk-export.ndjson"),
+                    "--out",
+                    str(out),
+                    "--model",
+                    "smollm2-135m",
+                    "--tasks",
+                    "rads,staging",
+                ]
+            )
+            == 0
+        )
         bundle = json.loads((out / "bulk-export.bundle.json").read_text())
         urls.append([e["request"]["url"] for e in bundle["entry"]])
     assert urls[0] == urls[1] and len(urls[0]) >= 4
@@ -77,8 +108,23 @@ def test_same_input_twice_gives_the_same_identifiers(home_with_models: Path,
 
 def test_ndjson_output(home_with_models: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert main(["convert", str(SAMPLES / "mri-liver-lirads.json"), "--out", str(out),
-                 "--format", "ndjson", "--model", "smollm2-135m", "--tasks", "rads"]) == 0
+    assert (
+        main(
+            [
+                "convert",
+                str(SAMPLES / "mri-liver-lirads.json"),
+                "--out",
+                str(out),
+                "--format",
+                "ndjson",
+                "--model",
+                "smollm2-135m",
+                "--tasks",
+                "rads",
+            ]
+        )
+        == 0
+    )
     lines = [json.loads(x) for x in (out / "mri-liver-lirads.ndjson").read_text().splitlines()]
     assert [r["resourceType"] for r in lines] == ["Device", "Observation", "Provenance"]
     assert lines[1]["valueCodeableConcept"]["text"] == "LI-RADS 5"
@@ -86,18 +132,22 @@ def test_ndjson_output(home_with_models: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["convert", "/no/such/file.json", "--out", "x"], "no such input"),
-     (["convert", str(SAMPLES), "--out", "x", "--tasks", "rads,tea"], "unknown tasks"),
-     (["convert", str(SAMPLES), "--out", "x", "--model", "nope"], "no model named 'nope'")],
+    [
+        (["convert", "/no/such/file.json", "--out", "x"], "no such input"),
+        (["convert", str(SAMPLES), "--out", "x", "--tasks", "rads,tea"], "unknown tasks"),
+        (["convert", str(SAMPLES), "--out", "x", "--model", "nope"], "no model named 'nope'"),
+    ],
 )
-def test_usage_errors_exit_2(home: Path, argv: list[str], message: str,
-                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_exit_2(
+    home: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(argv) == 2
     assert message in capsys.readouterr().err
 
 
-def test_missing_model_is_a_clear_error(home: Path, tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_model_is_a_clear_error(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["convert", str(SAMPLES / "mammo-birads4b.json"), "--out", str(tmp_path)]) == 2
     assert "radlite models pull" in capsys.readouterr().err
 
@@ -108,8 +158,9 @@ def test_help_lists_every_convert_option() -> None:
         assert option in text
 
 
-def test_models_commands(home: Path, smollm_path: Path, tmp_path: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_models_commands(
+    home: Path, smollm_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     copy = tmp_path / "q25.gguf"
     shutil.copyfile(smollm_path, copy)
     assert main(["models", "add", "radlite-q25", str(copy), "--preset", "radlite-q25"]) == 0

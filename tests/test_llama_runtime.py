@@ -9,14 +9,14 @@ import pytest
 
 from radlite_fhir.coding import load_code_tables
 from radlite_fhir.engine import llama_runtime
-from radlite_fhir.engine.registry import Registry
+from radlite_fhir.engine.registry import ModelSpec, Registry
 from radlite_fhir.errors import ModelError
 from radlite_fhir.tasks import all_tasks
 from radlite_fhir.tasks.profiles import STRUCTURED
 from tests.helpers import report
 
 
-def _spec(smollm_path: Path):  # noqa: ANN202
+def _spec(smollm_path: Path) -> ModelSpec:
     return replace(Registry.load().get("smollm2-135m"), path=smollm_path)
 
 

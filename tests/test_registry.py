@@ -19,28 +19,46 @@ def test_catalog_default_is_the_qwen_coder_model(home: Path) -> None:
 
 
 def test_missing_model_names_the_pull_command(home: Path) -> None:
-    with pytest.raises(ModelError, match="run `radlite models pull qwen2.5-coder-0.5b`"):
+    with pytest.raises(ModelError, match=r"run `radlite models pull qwen2\.5-coder-0\.5b`"):
         verify(Registry.load().get("default"))
 
 
 def test_add_pins_sha256_and_routes_like_radlite(home: Path, smollm_path: Path) -> None:
     registry = Registry.load()
-    q25 = registry.add("radlite-q25", smollm_path, profile=None, tasks=None,
-                       preset="radlite-q25", adapter=None, n_ctx=None)
-    registry.add("radlite-q3", smollm_path, profile=None, tasks=None, preset="radlite-q3",
-                 adapter=None, n_ctx=None)
+    q25 = registry.add(
+        "radlite-q25",
+        smollm_path,
+        profile=None,
+        tasks=None,
+        preset="radlite-q25",
+        adapter=None,
+        n_ctx=None,
+    )
+    registry.add(
+        "radlite-q3",
+        smollm_path,
+        profile=None,
+        tasks=None,
+        preset="radlite-q3",
+        adapter=None,
+        n_ctx=None,
+    )
     assert q25.sha256 == Registry.load().get("smollm2-135m").sha256
     reloaded = Registry.load()  # persisted in registry.toml
     assert reloaded.get("radlite-q25").profile == "radlite"
     router = Router(reloaded)
     assert {t: router.model_for(t).name for t in ("rads", "staging", "impression", "ner")} == {
-        "rads": "radlite-q25", "staging": "radlite-q25", "impression": "radlite-q25",
-        "ner": "radlite-q3"}
+        "rads": "radlite-q25",
+        "staging": "radlite-q25",
+        "impression": "radlite-q25",
+        "ner": "radlite-q3",
+    }
     assert Router(reloaded, forced="smollm2-135m").model_for("ner").name == "smollm2-135m"
 
 
-def test_tampered_and_truncated_models_are_refused(home: Path, smollm_path: Path,
-                                                   tmp_path: Path) -> None:
+def test_tampered_and_truncated_models_are_refused(
+    home: Path, smollm_path: Path, tmp_path: Path
+) -> None:
     copy = tmp_path / "site.gguf"
     shutil.copyfile(smollm_path, copy)
     registry = Registry.load()
@@ -57,13 +75,22 @@ def test_tampered_and_truncated_models_are_refused(home: Path, smollm_path: Path
         verify(Registry.load().get("site"))
 
 
-def test_non_gguf_file_and_missing_adapter_are_refused(home: Path, tmp_path: Path,
-                                                       smollm_path: Path) -> None:
+def test_non_gguf_file_and_missing_adapter_are_refused(
+    home: Path, tmp_path: Path, smollm_path: Path
+) -> None:
     fake = tmp_path / "fake.gguf"
     fake.write_bytes(b"not a model")
     with pytest.raises(ModelError, match="not a GGUF file"):
-        Registry.load().add("x", fake, profile=None, tasks=None, preset=None, adapter=None,
-                            n_ctx=None)
+        Registry.load().add(
+            "x", fake, profile=None, tasks=None, preset=None, adapter=None, n_ctx=None
+        )
     with pytest.raises(ModelError, match="no such adapter file"):
-        Registry.load().add("y", smollm_path, profile=None, tasks=None, preset=None,
-                            adapter=tmp_path / "missing.gguf", n_ctx=None)
+        Registry.load().add(
+            "y",
+            smollm_path,
+            profile=None,
+            tasks=None,
+            preset=None,
+            adapter=tmp_path / "missing.gguf",
+            n_ctx=None,
+        )

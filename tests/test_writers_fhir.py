@@ -17,21 +17,62 @@ def _findings() -> Findings:
     source = report(TEXT)
     span = TEXT.index("BI-RADS 4B")
     results = (
-        TaskResult(task="rads", kind="rads", value="BI-RADS 4B", status=Status.CODED,
-                   origin=Origin.TEXT, evidence=Evidence(span, span + 10, "BI-RADS 4B"),
-                   raw_answer="BI-RADS 3", model=MODEL,
-                   conflict="model answered 'BI-RADS 3'; the report states 'BI-RADS 4B'"),
-        TaskResult(task="staging", kind="N", value="cN1", status=Status.CODED,
-                   origin=Origin.MODEL_AND_TEXT, model=MODEL, item_key="N"),
-        TaskResult(task="staging", kind="M", value=None, status=Status.UNPARSEABLE,
-                   origin=Origin.MODEL, raw_answer="maybe", model=MODEL, item_key="M"),
-        TaskResult(task="impression", kind="impression", value="Suspicious mass.",
-                   status=Status.CODED, origin=Origin.MODEL, model=MODEL,
-                   evidence=Evidence(10, 25, TEXT[10:25], kind="model-input")),
-        TaskResult(task="ner", kind="entity:anatomy", value="heart", status=Status.UNGROUNDED,
-                   origin=Origin.MODEL, model=MODEL, item_key="anatomy:heart"),
-        TaskResult(task="rads", kind="rads", value=None, status=Status.NOT_APPLICABLE,
-                   origin=Origin.MODEL, model=MODEL),
+        TaskResult(
+            task="rads",
+            kind="rads",
+            value="BI-RADS 4B",
+            status=Status.CODED,
+            origin=Origin.TEXT,
+            evidence=Evidence(span, span + 10, "BI-RADS 4B"),
+            raw_answer="BI-RADS 3",
+            model=MODEL,
+            conflict="model answered 'BI-RADS 3'; the report states 'BI-RADS 4B'",
+        ),
+        TaskResult(
+            task="staging",
+            kind="N",
+            value="cN1",
+            status=Status.CODED,
+            origin=Origin.MODEL_AND_TEXT,
+            model=MODEL,
+            item_key="N",
+        ),
+        TaskResult(
+            task="staging",
+            kind="M",
+            value=None,
+            status=Status.UNPARSEABLE,
+            origin=Origin.MODEL,
+            raw_answer="maybe",
+            model=MODEL,
+            item_key="M",
+        ),
+        TaskResult(
+            task="impression",
+            kind="impression",
+            value="Suspicious mass.",
+            status=Status.CODED,
+            origin=Origin.MODEL,
+            model=MODEL,
+            evidence=Evidence(10, 25, TEXT[10:25], kind="model-input"),
+        ),
+        TaskResult(
+            task="ner",
+            kind="entity:anatomy",
+            value="heart",
+            status=Status.UNGROUNDED,
+            origin=Origin.MODEL,
+            model=MODEL,
+            item_key="anatomy:heart",
+        ),
+        TaskResult(
+            task="rads",
+            kind="rads",
+            value=None,
+            status=Status.NOT_APPLICABLE,
+            origin=Origin.MODEL,
+            model=MODEL,
+        ),
     )
     return Findings(report=source, results=results)
 
@@ -44,8 +85,14 @@ def test_every_resource_and_the_bundle_validate_against_the_r4_schema() -> None:
     bundle = _bundle(_findings())
     assert schema_errors(bundle) == []
     kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
-    assert kinds == ["Device", "Observation", "Observation", "Observation", "Observation",
-                     "Provenance"]
+    assert kinds == [
+        "Device",
+        "Observation",
+        "Observation",
+        "Observation",
+        "Observation",
+        "Provenance",
+    ]
 
 
 def test_observation_shape() -> None:
@@ -89,8 +136,9 @@ def test_provenance_points_at_every_observation_and_the_source() -> None:
     entries = _bundle(_findings())["entry"]
     provenance = entries[-1]["resource"]
     assert [t["reference"] for t in provenance["target"]] == [e["fullUrl"] for e in entries[1:5]]
-    assert provenance["entity"] == [{"role": "derivation",
-                                     "what": {"reference": "DiagnosticReport/t1"}}]
+    assert provenance["entity"] == [
+        {"role": "derivation", "what": {"reference": "DiagnosticReport/t1"}}
+    ]
     assert provenance["agent"][0]["who"] == {"reference": entries[0]["fullUrl"]}
 
 
@@ -101,8 +149,10 @@ def test_identity_is_deterministic_and_changes_with_input_or_model() -> None:
     assert urls == [e["request"]["url"] for e in again["entry"]]
     assert [e["fullUrl"] for e in first["entry"]] == [e["fullUrl"] for e in again["entry"]]
     other_model = replace(MODEL, sha256="cd" * 32)
-    changed = Findings(report=_findings().report,
-                       results=tuple(replace(r, model=other_model) for r in _findings().results))
+    changed = Findings(
+        report=_findings().report,
+        results=tuple(replace(r, model=other_model) for r in _findings().results),
+    )
     assert set(urls[1:5]).isdisjoint(e["request"]["url"] for e in _bundle(changed)["entry"])
 
 
