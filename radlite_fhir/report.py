@@ -38,11 +38,9 @@ class Report:
     subject: dict[str, Any] | None = None
     study_uid: str | None = None
     accession: str | None = None
-    sop_instance_uid: str | None = None
     code_text: str | None = None
     sections: tuple[Section, ...] = ()
     source_digest: str = ""
-    source_resource: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def section_text(self, *keys: str) -> str | None:
         """Text of the first present section among `keys`, or None."""

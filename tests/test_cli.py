@@ -106,6 +106,42 @@ def test_same_input_twice_gives_the_same_identifiers(
     assert urls[0] == urls[1] and len(urls[0]) >= 4
 
 
+def test_radlite_profile_routes_through_a_real_model(
+    home_with_models: Path, smollm_path: Path, tmp_path: Path
+) -> None:
+    """RadLite's presets drive the radlite prompts end to end (SmolLM2 stands in for the
+    RadLite GGUFs, which are not redistributable): results carry the contract's version."""
+    assert main(["models", "add", "radlite-q25", str(smollm_path), "--preset", "radlite-q25"]) == 0
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "convert",
+                str(SAMPLES / "ct-staging-tnm.json"),
+                "--out",
+                str(out),
+                "--tasks",
+                "rads,staging",
+            ]
+        )
+        == 0
+    )
+    observations = _resources(out / "ct-staging-tnm.bundle.json", "Observation")
+    versions = {
+        x["valueString"]
+        for o in observations
+        for x in o.get("extension", [])
+        if x["url"].endswith("prompt-version")
+    }
+    assert versions == {"radlite-2605.00421-v1"}
+    tnm = {
+        o["code"]["text"]: o["valueCodeableConcept"]["text"]
+        for o in observations
+        if o["code"]["text"] in ("cT category", "cN category", "cM category")
+    }
+    assert tnm == {"cT category": "cT2b", "cN category": "cN1", "cM category": "cM0"}
+
+
 def test_ndjson_output(home_with_models: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert (
