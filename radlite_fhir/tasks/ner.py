@@ -3,6 +3,8 @@
 The model lists entity texts (RadLite's line format: 'Anatomy: a; b', 'Observation (Present):
 ...'); each is located in the report to give a character span. An entity the text does not
 contain is kept as ungrounded (the model invented or rephrased it) and is not coded.
+Items are split on ';' (RadLite's separator) and on ',' (small models list with commas); the
+structured grammar admits neither inside an item.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ INSTRUCTION = (
     "Observation (Uncertain): ...\nSeparate items with '; ' and write 'none' on a "
     "line with no items."
 )
-_ITEM = r"[^\n;<]{1,60}"
+_ITEM = r"[^\n;,<]{1,60}"
 NER_GRAMMAR = "\n".join(
     [
         'root ::= "Anatomy: " items "\\nObservation (Present): " items '
@@ -59,7 +61,7 @@ def parse_entities(answer: str) -> list[tuple[str, str]] | None:
             continue
         matched = True
         kind = KINDS[re.sub(r"observation\s*\(", "observation (", match.group(1).lower())]
-        for item in re.split(r"[;]", match.group(2)):
+        for item in re.split(r"[;,]", match.group(2)):  # RadGraph entities are short spans
             item = item.strip().strip(".").strip()
             if item and item.lower() not in {"none", "n/a", "-"}:
                 found.append((kind, item))
