@@ -1,8 +1,9 @@
-"""Shared helpers for tasks: the span a model read, and choosing among explicit statements."""
+"""Shared helpers for tasks: the span a model read, choosing among explicit statements, and
+the one shape of a result that is not coded."""
 
 from __future__ import annotations
 
-from radlite_fhir.report import Evidence, Report
+from radlite_fhir.report import Evidence, ModelInfo, Origin, Report, Status, TaskResult
 
 PREFERRED_SECTIONS = ("impression", "conclusion", "findings")
 
@@ -26,3 +27,26 @@ def section_rank(report: Report, offset: int) -> int:
                 return 9  # statements about prior studies or the request, not this study
             return len(PREFERRED_SECTIONS)
     return len(PREFERRED_SECTIONS)
+
+
+def uncoded(
+    task: str,
+    kind: str,
+    raw_answer: str | None,
+    model: ModelInfo | None,
+    status: Status = Status.UNPARSEABLE,
+    reason: str | None = None,
+    item_key: str = "",
+) -> TaskResult:
+    """A model answer kept for review but never coded (unparseable or not applicable)."""
+    return TaskResult(
+        task=task,
+        kind=kind,
+        value=None,
+        status=status,
+        origin=Origin.MODEL,
+        raw_answer=raw_answer,
+        model=model,
+        item_key=item_key,
+        detail={"reason": reason} if reason else {},
+    )

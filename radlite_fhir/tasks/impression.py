@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from radlite_fhir.report import Origin, Report, Status, TaskResult
 from radlite_fhir.tasks import Answer
-from radlite_fhir.tasks.evidence import model_input_evidence
+from radlite_fhir.tasks.evidence import model_input_evidence, uncoded
 from radlite_fhir.tasks.profiles import (
     RADLITE,
     ModelCall,
@@ -37,16 +37,7 @@ class ImpressionTask:
         text = strip_think(answer.text)
         if not text:
             return [
-                TaskResult(
-                    task=self.name,
-                    kind="impression",
-                    value=None,
-                    status=Status.UNPARSEABLE,
-                    origin=Origin.MODEL,
-                    raw_answer=answer.text,
-                    model=answer.model,
-                    detail={"reason": "empty answer"},
-                )
+                uncoded(self.name, "impression", answer.text, answer.model, reason="empty answer")
             ]
         return [
             TaskResult(

@@ -13,6 +13,7 @@ import re
 
 from radlite_fhir.report import Evidence, Origin, Report, Status, TaskResult
 from radlite_fhir.tasks import Answer
+from radlite_fhir.tasks.evidence import uncoded
 from radlite_fhir.tasks.profiles import (
     RADLITE,
     ModelCall,
@@ -95,14 +96,12 @@ class NerTask:
         entities = parse_entities(answer.text)
         if entities is None:
             return [
-                TaskResult(
-                    task=self.name,
-                    kind="entity",
-                    value=None,
-                    status=Status.UNPARSEABLE,
-                    origin=Origin.MODEL,
-                    raw_answer=answer.text,
-                    model=answer.model,
+                uncoded(
+                    self.name,
+                    "entity",
+                    answer.text,
+                    answer.model,
+                    reason="no line in the entity format",
                 )
             ]
         results = []

@@ -14,7 +14,7 @@ from radlite_fhir.coding import RadsCategory, load_code_tables
 from radlite_fhir.report import Evidence, Origin, Report, Status, TaskResult
 from radlite_fhir.rules import RadsStatement, find_rads
 from radlite_fhir.tasks import Answer
-from radlite_fhir.tasks.evidence import model_input_evidence, section_rank
+from radlite_fhir.tasks.evidence import model_input_evidence, section_rank, uncoded
 from radlite_fhir.tasks.profiles import (
     RADLITE,
     ModelCall,
@@ -120,17 +120,7 @@ class RadsTask:
                     model=model,
                 )
             ]
-        status = Status.NOT_APPLICABLE if not_applicable else Status.UNPARSEABLE
         if raw is None:
             return []
-        return [
-            TaskResult(
-                task=self.name,
-                kind="rads",
-                value=None,
-                status=status,
-                origin=Origin.MODEL,
-                raw_answer=raw,
-                model=model,
-            )
-        ]
+        status = Status.NOT_APPLICABLE if not_applicable else Status.UNPARSEABLE
+        return [uncoded(self.name, "rads", raw, model, status)]

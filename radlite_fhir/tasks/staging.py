@@ -17,7 +17,7 @@ from radlite_fhir.coding import load_code_tables
 from radlite_fhir.report import Evidence, Origin, Report, Status, TaskResult
 from radlite_fhir.rules import TnmStatement, find_tnm
 from radlite_fhir.tasks import Answer
-from radlite_fhir.tasks.evidence import model_input_evidence, section_rank
+from radlite_fhir.tasks.evidence import model_input_evidence, section_rank, uncoded
 from radlite_fhir.tasks.profiles import (
     RADLITE,
     ModelCall,
@@ -162,16 +162,13 @@ class StagingTask:
                 )
             elif axis in problems:
                 results.append(
-                    TaskResult(
-                        task=self.name,
-                        kind=axis,
-                        value=None,
-                        status=Status.UNPARSEABLE,
-                        origin=Origin.MODEL,
-                        raw_answer=raw.get(axis),
-                        model=model.get(axis),
+                    uncoded(
+                        self.name,
+                        axis,
+                        raw.get(axis),
+                        model.get(axis),
+                        reason=problems[axis],
                         item_key=axis,
-                        detail={"reason": problems[axis]},
                     )
                 )
         return results
