@@ -29,7 +29,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     load_code_tables()  # a broken code table stops start-up, before any model loads
     settings = PipelineSettings(
-        tasks=parse_task_list(args.tasks), model=args.model, threads=args.threads
+        tasks=parse_task_list(args.tasks),
+        model=args.model,
+        threads=args.threads,
+        rules_first=args.rules_first,
     )
     missing = [p for p in args.inputs if not p.exists()]
     if missing:
@@ -192,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="llama.cpp threads (default: $RADLITE_THREADS or all cores)",
+    )
+    convert.add_argument(
+        "--rules-first",
+        action="store_true",
+        help="skip the model for RADS/TNM when the report states them explicitly (the result "
+        "records that it came from the text)",
     )
     convert.add_argument(
         "--max-input-mb",

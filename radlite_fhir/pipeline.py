@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 class PipelineSettings:
     tasks: tuple[str, ...] = TASK_NAMES
     model: str | None = None
+    rules_first: bool = False  # skip a model call the report's explicit statements settle
     threads: int | None = None
 
 
@@ -81,7 +82,8 @@ class Pipeline:
             info = model_info(spec)
             answers: dict[str, Answer] = {}
             try:
-                for call in task.calls(report, spec.profile):
+                skip = self.settings.rules_first and task.answered_by_text(report)
+                for call in [] if skip else task.calls(report, spec.profile):
                     completion = model.complete(call)
                     answers[call.key] = Answer(completion.text, info)
                     timings.append(

@@ -142,6 +142,40 @@ def test_radlite_profile_routes_through_a_real_model(
     assert tnm == {"cT category": "cT2b", "cN category": "cN1", "cM category": "cM0"}
 
 
+def test_rules_first_skips_the_model_for_stated_categories(
+    home_with_models: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "convert",
+                str(SAMPLES / "ct-staging-tnm.json"),
+                "--out",
+                str(out),
+                "--model",
+                "smollm2-135m",
+                "--tasks",
+                "staging",
+                "--rules-first",
+            ]
+        )
+        == 0
+    )
+    bundle = json.loads((out / "ct-staging-tnm.bundle.json").read_text())
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert kinds == ["Observation", "Observation", "Observation", "Provenance"]  # no Device
+    origins = {
+        x["valueCode"]
+        for e in bundle["entry"][:3]
+        for x in e["resource"]["extension"]
+        if x["url"].endswith("result-origin")
+    }
+    assert origins == {"explicit-statement"}
+    agent = bundle["entry"][3]["resource"]["agent"][0]["who"]
+    assert "explicit statements" in agent["display"]
+
+
 def test_ndjson_output(home_with_models: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert (
@@ -190,7 +224,15 @@ def test_missing_model_is_a_clear_error(
 
 def test_help_lists_every_convert_option() -> None:
     text = build_parser()._subparsers._group_actions[0].choices["convert"].format_help()
-    for option in ("--out", "--format", "--tasks", "--model", "--threads", "--max-input-mb"):
+    for option in (
+        "--out",
+        "--format",
+        "--tasks",
+        "--model",
+        "--threads",
+        "--rules-first",
+        "--max-input-mb",
+    ):
         assert option in text
 
 

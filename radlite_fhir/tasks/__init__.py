@@ -28,6 +28,10 @@ class Task(Protocol):
         """The generations this task needs for `report` under `profile` (may be none)."""
         ...
 
+    def answered_by_text(self, report: Report) -> bool:
+        """True when explicit statements settle every item this task codes (rules first)."""
+        ...
+
     def interpret(self, report: Report, answers: dict[str, Answer]) -> list[TaskResult]:
         """Parse, validate, cross-check with the text; never code what does not parse."""
         ...

@@ -24,6 +24,9 @@ INSTRUCTION = "Write a concise clinical impression of the findings above in one 
 class ImpressionTask:
     name = "impression"
 
+    def answered_by_text(self, report: Report) -> bool:
+        return False  # the model's output is the result; the text cannot state it
+
     def calls(self, report: Report, profile: str) -> list[ModelCall]:
         if profile == RADLITE:
             findings = report.section_text("findings") or report.text

@@ -84,6 +84,9 @@ def locate(text: str, item: str, taken: set[tuple[int, int]]) -> tuple[int, int]
 class NerTask:
     name = "ner"
 
+    def answered_by_text(self, report: Report) -> bool:
+        return False  # the model's output is the result; the text cannot state it
+
     def calls(self, report: Report, profile: str) -> list[ModelCall]:
         if profile == RADLITE:
             return [radlite_call(KEY, report.text)]

@@ -65,6 +65,9 @@ def choose_statement(report: Report, statements: list[RadsStatement]) -> RadsSta
 class RadsTask:
     name = "rads"
 
+    def answered_by_text(self, report: Report) -> bool:
+        return bool(find_rads(report.text))
+
     def calls(self, report: Report, profile: str) -> list[ModelCall]:
         if profile == RADLITE:
             return [radlite_call(KEY, report.text)]

@@ -107,6 +107,10 @@ def choose_statement(report: Report) -> TnmStatement | None:
 class StagingTask:
     name = "staging"
 
+    def answered_by_text(self, report: Report) -> bool:
+        statement = choose_statement(report)
+        return statement is not None and all(axis in statement.values for axis in AXES)
+
     def calls(self, report: Report, profile: str) -> list[ModelCall]:
         if profile == RADLITE:
             return [radlite_call("n_staging", report.text), radlite_call("m_staging", report.text)]
