@@ -20,6 +20,7 @@ from tests.helpers import answers, report
         (" Negative", ("N0", "negative")),
         (" Positive. N staging: N2", ("N2", "positive")),
         (" Positive", (None, "positive")),
+        ("N_staging: N2\n\nThe patient", ("N2", None)),
         ("N1", ("N1", None)),
         ("unsure", (None, None)),
     ],

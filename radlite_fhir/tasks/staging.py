@@ -74,7 +74,7 @@ def parse_n_answer(answer: str) -> tuple[str | None, str | None]:
     """(category, involvement) from RadLite's n_staging answer ('Negative', 'Positive. N
     staging: N2', ...). involvement is 'positive'/'negative' or None."""
     text = strip_think(answer)
-    match = re.search(r"N\s*stag\w*\s*:\s*(N[0-3X][a-c]?)", text, re.IGNORECASE)
+    match = re.search(r"N[\s_]*stag\w*\s*:\s*(N[0-3X][a-c]?)", text, re.IGNORECASE)
     category = _category("N", match.group(1)) if match else None
     lowered = text.lower()
     involvement = (
