@@ -85,14 +85,16 @@ class Pipeline:
                 skip = self.settings.rules_first and task.answered_by_text(report)
                 for call in [] if skip else task.calls(report, spec.profile):
                     completion = model.complete(call)
-                    answers[call.key] = Answer(completion.text, info)
+                    answers[call.key] = Answer(completion.text, info, completion.token_logprobs)
                     timings.append(
                         TaskTiming(
                             task=call.key,
                             model=spec.name,
                             prompt_tokens=completion.prompt_tokens,
+                            evaluated_prompt_tokens=completion.evaluated_prompt_tokens,
                             completion_tokens=completion.completion_tokens,
-                            seconds=completion.seconds,
+                            prompt_seconds=completion.prompt_seconds,
+                            decode_seconds=completion.decode_seconds,
                         )
                     )
             except ModelError as exc:

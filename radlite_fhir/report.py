@@ -134,13 +134,20 @@ class TaskResult:
 
 @dataclass(frozen=True)
 class TaskTiming:
-    """Cost of one model call, for benchmarks and the closing notes."""
+    """Cost of one model call: prompt tokens read (after KV reuse) and time reading them,
+    tokens generated and time writing them."""
 
     task: str
     model: str
     prompt_tokens: int
+    evaluated_prompt_tokens: int
     completion_tokens: int
-    seconds: float
+    prompt_seconds: float
+    decode_seconds: float
+
+    @property
+    def seconds(self) -> float:
+        return self.prompt_seconds + self.decode_seconds
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,19 @@ the profile puts it first.
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import math
 import os
 import threading
 import time
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
+from pathlib import Path
 from typing import Any
+
+import numpy
 
 from radlite_fhir.engine.registry import ModelSpec, verify
 from radlite_fhir.errors import ModelError
@@ -26,19 +32,129 @@ SEED = 20260521
 
 
 def default_threads() -> int:
-    """$RADLITE_THREADS, else the cores this process may use."""
+    """$RADLITE_THREADS, else the physical cores this process may use (llama.cpp gains
+    nothing from a core's second hardware thread)."""
     if os.environ.get("RADLITE_THREADS"):
         return max(1, int(os.environ["RADLITE_THREADS"]))
-    return max(1, len(os.sched_getaffinity(0)))
+    allowed = os.sched_getaffinity(0)
+    cores: set[tuple[str, str]] = set()
+    try:
+        processor = physical = ""
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = (part.strip() for part in line.partition(":"))
+            if key == "processor":
+                processor = value
+            elif key == "physical id":
+                physical = value
+            elif key == "core id" and processor.isdigit() and int(processor) in allowed:
+                cores.add((physical, value))
+    except OSError:
+        pass
+    return max(1, min(len(cores) or len(allowed), len(allowed)))
 
 
 @dataclass(frozen=True)
 class Completion:
+    """One generation with its cost split into reading (prompt) and writing (decode).
+
+    `evaluated_prompt_tokens` counts only the prompt tokens the model had to read: tokens
+    shared with the previous call's prompt (the report, the system prompt) are reused from the
+    KV cache. `token_logprobs` (piece, log-probability under the model's full distribution)
+    is filled for calls that ask for confidence.
+    """
+
     text: str
     prompt_tokens: int
+    evaluated_prompt_tokens: int
     completion_tokens: int
-    seconds: float
+    prompt_seconds: float
+    decode_seconds: float
     finish_reason: str
+    token_logprobs: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def seconds(self) -> float:
+        return self.prompt_seconds + self.decode_seconds
+
+
+class _GreedyDecoder:
+    """Greedy decoding with a lazy grammar, in C calls but for one argmax per token.
+
+    llama-cpp-python's sampler chain runs the grammar over every vocabulary entry at every
+    step (152k for Qwen), which halved decode speed on grammar-constrained answers. As
+    llama.cpp's own common sampler does, we take the argmax first and ask the grammar about
+    that one token; only when it is rejected is the grammar applied to the whole vocabulary.
+    The result is the same token as grammar-then-argmax. The log-probability of each chosen
+    token under the full distribution comes for free (the confidence of label answers).
+    """
+
+    def __init__(self, llm: Any) -> None:
+        import llama_cpp as C
+
+        self.C = C
+        self.llm = llm
+        self.vocab = C.llama_model_get_vocab(llm._model.model)
+        self.n_vocab = llm.n_vocab()
+        self._full = (C.llama_token_data * self.n_vocab)()
+        self._full_view = numpy.ctypeslib.as_array(self._full)
+        self._full_view["id"] = numpy.arange(self.n_vocab)
+        self._one = (C.llama_token_data * 1)()
+        self._grammars: dict[str, Any] = {}
+
+    def _grammar(self, text: str) -> Any:
+        if text not in self._grammars:
+            sampler = self.C.llama_sampler_init_grammar(self.vocab, text.encode(), b"root")
+            if not sampler:
+                raise ModelError("llama.cpp rejected a GBNF grammar of ours")
+            self._grammars[text] = sampler
+        sampler = self._grammars[text]
+        self.C.llama_sampler_reset(sampler)
+        return sampler
+
+    def _allowed(self, grammar: Any, token: int, logit: float) -> bool:
+        self._one[0].id, self._one[0].logit, self._one[0].p = token, logit, 0.0
+        array = self.C.llama_token_data_array(self._one, 1, -1, False)
+        self.C.llama_sampler_apply(grammar, ctypes.byref(array))
+        return math.isfinite(self._one[0].logit)
+
+    def _constrained_argmax(self, grammar: Any, logits: Any) -> int:
+        self._full_view["logit"] = logits
+        self._full_view["p"] = 0.0
+        array = self.C.llama_token_data_array(self._full, self.n_vocab, -1, False)
+        self.C.llama_sampler_apply(grammar, ctypes.byref(array))
+        return int(self._full_view["logit"].argmax())
+
+    def decode(self, call: ModelCall) -> tuple[str, int, str, list[tuple[int, float]]]:
+        """(text, tokens generated, finish reason, [(token, logprob)]) after the prompt has
+        been evaluated into the model's context."""
+        C = self.C
+        grammar = self._grammar(call.grammar) if call.grammar else None
+        ctx = self.llm._ctx.ctx
+        generated: list[int] = []
+        logprobs: list[tuple[int, float]] = []
+        text = ""
+        for _ in range(call.max_tokens):
+            logits = numpy.ctypeslib.as_array(
+                C.llama_get_logits_ith(ctx, -1), shape=(self.n_vocab,)
+            )
+            token = int(logits.argmax())
+            if grammar is not None and not self._allowed(grammar, token, float(logits[token])):
+                token = self._constrained_argmax(grammar, logits)
+            if C.llama_vocab_is_eog(self.vocab, token):
+                return text, len(generated), "stop", logprobs
+            if call.confidence:
+                top = float(logits.max())
+                log_total = top + math.log(float(numpy.exp(logits - top).sum()))
+                logprobs.append((token, float(logits[token]) - log_total))
+            if grammar is not None:
+                C.llama_sampler_accept(grammar, token)
+            generated.append(token)
+            text = self.llm.detokenize(generated).decode("utf-8", errors="ignore")
+            cut = min((text.find(s) for s in call.stop if s in text), default=-1)
+            if cut >= 0:
+                return text[:cut], len(generated), "stop", logprobs
+            self.llm.eval([token])
+        return text, len(generated), "length", logprobs
 
 
 class LoadedModel:
@@ -67,39 +183,94 @@ class LoadedModel:
         self.n_threads = n_threads
         self.load_seconds = time.perf_counter() - started
         self._lock = threading.Lock()
+        self._greedy = _GreedyDecoder(self.llm)
         log.info("model loaded", extra={"model": spec.name, "seconds": round(self.load_seconds, 2)})
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def _boundaries(self, call: ModelCall, tokens: list[int]) -> list[int]:
+        """Token offsets where the call's segments end (those that tokenize as a prefix)."""
+        cuts = set()
+        for segment in call.segments:
+            head = self.llm.tokenize(segment.encode("utf-8"), special=True)
+            if 0 < len(head) < len(tokens) and tokens[: len(head)] == head:
+                cuts.add(len(head))
+        return sorted(cuts)
+
+    def _reused_prefix(self, tokens: list[int], boundaries: list[int]) -> int:
+        """How many leading tokens to keep from the KV cache. Without segment boundaries,
+        llama-cpp-python's own rule (`Llama.generate`): the longest common prefix, less one
+        when it is the whole prompt, so that fresh logits exist to sample from. With them,
+        the longest common prefix is cut back to the last boundary it covers."""
+        if self.llm.n_tokens == 0:
+            return 0
+        common = 0
+        for cached, new in zip(self.llm._input_ids, tokens, strict=False):
+            if cached != new:
+                break
+            common += 1
+        if boundaries:
+            return max((b for b in boundaries if b <= common), default=0)
+        return common - 1 if common == len(tokens) else common
+
+    def reset(self) -> None:
+        """Forget the KV cache: the next call reads its whole prompt (the notebook's way)."""
+        with self._lock:
+            self.llm.reset()  # n_tokens = 0: the next eval overwrites the cache from 0
+
     def complete(self, call: ModelCall) -> Completion:
-        prompt_tokens = self.count_tokens(call.prompt)
-        if prompt_tokens + call.max_tokens > self.spec.n_ctx:
+        tokens = self.llm.tokenize(call.prompt.encode("utf-8"), special=True)
+        if len(tokens) + call.max_tokens > self.spec.n_ctx:
             raise ModelError(
-                f"prompt of {prompt_tokens} tokens plus {call.max_tokens} to "
+                f"prompt of {len(tokens)} tokens plus {call.max_tokens} to "
                 f"generate exceeds the context of {self.spec.n_ctx} tokens of "
                 f"model '{self.spec.name}'"
             )
         with self._lock:
+            boundaries = self._boundaries(call, tokens)
+            reused = self._reused_prefix(tokens, boundaries)
             started = time.perf_counter()
-            out = self.llm.create_completion(
-                call.prompt,
-                max_tokens=call.max_tokens,
-                temperature=call.temperature,
-                top_p=0.95 if call.temperature > 0 else 1.0,
-                stop=list(call.stop),
-                seed=SEED,
-                grammar=_grammar(call.grammar) if call.grammar else None,
-            )
-            seconds = time.perf_counter() - started
-        choice = out["choices"][0]
-        usage = out["usage"]
+            # Read the prompt here (what llama-cpp-python's generate does: drop the cache after
+            # the shared prefix, evaluate the rest), so reading and writing are timed apart.
+            self.llm._ctx.kv_cache_seq_rm(-1, reused, -1)
+            self.llm.n_tokens = reused
+            for start, end in pairwise(
+                [reused, *(b for b in boundaries if b > reused), len(tokens)]
+            ):
+                self.llm.eval(tokens[start:end])
+            read = time.perf_counter()
+            if call.temperature == 0:
+                text, generated, finish, logprobs = self._greedy.decode(call)
+            else:
+                # Sampled calls (the radlite profile's temperature 0.1) stay on
+                # llama-cpp-python's sampler, byte for byte the notebook's path; it finds the
+                # whole prompt cached and only decodes.
+                out = self.llm.create_completion(
+                    tokens,
+                    max_tokens=call.max_tokens,
+                    temperature=call.temperature,
+                    top_p=0.95,
+                    stop=list(call.stop),
+                    seed=SEED,
+                    grammar=_grammar(call.grammar) if call.grammar else None,
+                )
+                choice = out["choices"][0]
+                text, generated = choice["text"], out["usage"]["completion_tokens"]
+                finish, logprobs = choice.get("finish_reason") or "", []
+            finished = time.perf_counter()
         return Completion(
-            text=choice["text"],
-            prompt_tokens=usage["prompt_tokens"],
-            completion_tokens=usage["completion_tokens"],
-            seconds=seconds,
-            finish_reason=choice.get("finish_reason") or "",
+            text=text,
+            prompt_tokens=len(tokens),
+            evaluated_prompt_tokens=len(tokens) - reused,
+            completion_tokens=generated,
+            prompt_seconds=read - started,
+            decode_seconds=finished - read,
+            finish_reason=finish,
+            token_logprobs=tuple(
+                (self.llm.detokenize([token]).decode("utf-8", errors="replace"), logprob)
+                for token, logprob in logprobs
+            ),
         )
 
 
@@ -122,3 +293,70 @@ def load(spec: ModelSpec, n_threads: int | None = None) -> LoadedModel:
         if key not in _loaded:
             _loaded[key] = LoadedModel(spec, threads)
         return _loaded[key]
+
+
+@dataclass(frozen=True)
+class RawRates:
+    """llama.cpp's own speed for a model and thread count: the ceiling the engine is held to."""
+
+    prompt_tokens: int
+    prompt_seconds: float
+    decode_tokens: int
+    decode_seconds: float
+
+    @property
+    def prompt_rate(self) -> float:
+        return self.prompt_tokens / self.prompt_seconds
+
+    @property
+    def decode_rate(self) -> float:
+        return self.decode_tokens / self.decode_seconds
+
+
+def raw_rates(
+    spec: ModelSpec, n_threads: int, tokens: list[int], decode_tokens: int = 64, n_batch: int = 512
+) -> RawRates:
+    """Read `tokens` and then decode greedily through llama.cpp's C API alone: a fresh model
+    and context with the engine's context size, batch size and threads, no Python between
+    tokens but the call itself, and none of the engine's tokenizing, grammar or bookkeeping."""
+    import llama_cpp as C
+    from llama_cpp._utils import suppress_stdout_stderr
+
+    path = verify(spec)
+    with suppress_stdout_stderr(disable=False):
+        model = C.llama_model_load_from_file(str(path).encode(), C.llama_model_default_params())
+    if not model:
+        raise ModelError(f"llama.cpp cannot load {path}")
+    params = C.llama_context_default_params()
+    params.n_ctx, params.n_batch, params.n_ubatch = spec.n_ctx, n_batch, n_batch
+    params.n_threads = params.n_threads_batch = n_threads
+    with suppress_stdout_stderr(disable=False):
+        ctx = C.llama_init_from_model(model, params)
+    sampler = C.llama_sampler_chain_init(C.llama_sampler_chain_default_params())
+    C.llama_sampler_chain_add(sampler, C.llama_sampler_init_greedy())
+    try:
+
+        def decode(chunk: list[int]) -> None:
+            array = (C.llama_token * len(chunk))(*chunk)
+            if C.llama_decode(ctx, C.llama_batch_get_one(array, len(chunk))) != 0:
+                raise ModelError("llama_decode failed during the raw-rate measurement")
+
+        decode(tokens[:8])  # warm-up: first-call allocations are not speed
+        C.llama_memory_clear(C.llama_get_memory(ctx), True)
+        started = time.perf_counter()
+        for offset in range(0, len(tokens), n_batch):
+            decode(tokens[offset : offset + n_batch])
+        C.llama_synchronize(ctx)
+        read = time.perf_counter()
+        token = ctypes.c_int32(0)
+        for _ in range(decode_tokens):
+            token.value = C.llama_sampler_sample(sampler, ctx, -1)
+            if C.llama_decode(ctx, C.llama_batch_get_one(ctypes.pointer(token), 1)) != 0:
+                raise ModelError("llama_decode failed during the raw-rate measurement")
+        C.llama_synchronize(ctx)
+        done = time.perf_counter()
+    finally:
+        C.llama_sampler_free(sampler)
+        C.llama_free(ctx)
+        C.llama_model_free(model)
+    return RawRates(len(tokens), read - started, decode_tokens, done - read)

@@ -19,6 +19,7 @@ class Answer:
 
     text: str
     model: ModelInfo
+    token_logprobs: tuple[tuple[str, float], ...] = ()
 
 
 class Task(Protocol):

@@ -1,7 +1,9 @@
-"""Shared helpers for tasks: the span a model read, choosing among explicit statements, and
-the one shape of a result that is not coded."""
+"""Shared helpers for tasks: the span a model read, choosing among explicit statements, the
+one shape of a result that is not coded, and the confidence of a label answer."""
 
 from __future__ import annotations
+
+import math
 
 from radlite_fhir.report import Evidence, ModelInfo, Origin, Report, Status, TaskResult
 
@@ -50,3 +52,20 @@ def uncoded(
         item_key=item_key,
         detail={"reason": reason} if reason else {},
     )
+
+
+def label_confidence(
+    token_logprobs: tuple[tuple[str, float], ...], start: int = 0, end: int | None = None
+) -> float | None:
+    """Probability the model gave to the characters [start, end) of its answer: the product
+    of the probabilities of the tokens that begin there, under its full (unconstrained)
+    distribution, so a grammar forcing the label does not inflate it. None without data."""
+    if not token_logprobs:
+        return None
+    total, position, used = 0.0, 0, False
+    for piece, logprob in token_logprobs:
+        if position >= start and (end is None or position < end):
+            total += logprob
+            used = True
+        position += len(piece)
+    return math.exp(total) if used else None

@@ -18,7 +18,6 @@ from radlite_fhir.tasks.profiles import (
 )
 
 KEY = "impression_generation"
-INSTRUCTION = "Write a concise clinical impression of the findings above in one to three sentences."
 
 
 class ImpressionTask:
@@ -31,7 +30,7 @@ class ImpressionTask:
         if profile == RADLITE:
             findings = report.section_text("findings") or report.text
             return [radlite_call(KEY, findings)]
-        return [structured_call(KEY, report.text, INSTRUCTION, max_tokens=160)]
+        return [structured_call(KEY, report.text, max_tokens=160)]
 
     def interpret(self, report: Report, answers: dict[str, Answer]) -> list[TaskResult]:
         answer = answers.get(KEY)

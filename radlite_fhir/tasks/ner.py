@@ -29,13 +29,6 @@ KINDS = {
     "observation (absent)": "observation_absent",
     "observation (uncertain)": "observation_uncertain",
 }
-INSTRUCTION = (
-    "List the anatomical structures and the observations the report mentions, "
-    "copying the words of the report. Write exactly four lines:\nAnatomy: ...\n"
-    "Observation (Present): ...\nObservation (Absent): ...\n"
-    "Observation (Uncertain): ...\nSeparate items with '; ' and write 'none' on a "
-    "line with no items."
-)
 _ITEM = r"[^\n;,<]{1,60}"
 NER_GRAMMAR = "\n".join(
     [
@@ -90,7 +83,7 @@ class NerTask:
     def calls(self, report: Report, profile: str) -> list[ModelCall]:
         if profile == RADLITE:
             return [radlite_call(KEY, report.text)]
-        return [structured_call(KEY, report.text, INSTRUCTION, max_tokens=200, grammar=NER_GRAMMAR)]
+        return [structured_call(KEY, report.text, max_tokens=200, grammar=NER_GRAMMAR)]
 
     def interpret(self, report: Report, answers: dict[str, Answer]) -> list[TaskResult]:
         answer = answers.get(KEY)

@@ -14,15 +14,40 @@ from dataclasses import dataclass
 RADLITE = "radlite"
 STRUCTURED = "structured"
 PROFILES = (RADLITE, STRUCTURED)
-PROMPT_VERSIONS = {RADLITE: "radlite-2605.00421-v1", STRUCTURED: "structured-v1"}
+PROMPT_VERSIONS = {RADLITE: "radlite-2605.00421-v1", STRUCTURED: "structured-v2"}
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 RADLITE_SYSTEM = (
     "You are an expert radiologist. Follow the instructions and provide an accurate response."
 )
+# The structured profile's task instructions live in the system prompt, which is the same for
+# every report and every task: llama.cpp keeps it cached across reports, and the only tokens
+# that differ between two tasks on one report are the short task tag at the end.
+STRUCTURED_TASKS = {
+    "rads_assignment": (
+        "the RADS category the report supports: the reporting system and the category, for "
+        "example 'BI-RADS 4', 'LI-RADS 5', 'Lung-RADS 4A', 'TI-RADS 3', or 'No applicable "
+        "RADS' when no RADS system applies to the examination."
+    ),
+    "tnm_staging": (
+        "the clinical TNM categories the imaging supports, as 'T<category> N<category> "
+        "M<category>' (X where a category cannot be assessed from the images), or 'Not "
+        "applicable' when the report describes no malignant tumour."
+    ),
+    "radiology_ner": (
+        "the anatomical structures and observations the report mentions, copying its words, "
+        "in exactly four lines: 'Anatomy: ...', 'Observation (Present): ...', 'Observation "
+        "(Absent): ...', 'Observation (Uncertain): ...'; items separated by '; ', 'none' on a "
+        "line with no items."
+    ),
+    "impression_generation": (
+        "a concise clinical impression of the findings, in one to three sentences."
+    ),
+}
 STRUCTURED_SYSTEM = (
-    "You are an expert radiologist. Read the radiology report, then answer "
-    "the task that follows it exactly in the requested format."
+    "You are an expert radiologist. The user gives a radiology report followed by one task "
+    "tag; answer that task exactly in the format it asks for and write nothing else.\n"
+    + "\n".join(f"[TASK: {key}] {text}" for key, text in STRUCTURED_TASKS.items())
 )
 
 # radlite-contract.md, "Task prompts": `{report}` substituted. Do not edit: an interface.
@@ -69,6 +94,11 @@ class ModelCall:
     grammar: str | None = None
     temperature: float = 0.0
     stop: tuple[str, ...] = (IM_END,)
+    confidence: bool = False  # record token log-probabilities (short label answers)
+    # Prompt prefixes evaluated as batches of their own and the only places where a cached
+    # prefix is cut: the answer then depends on this call alone, not on which call came before
+    # (llama.cpp's numerics vary slightly with batch boundaries). Empty: llama-cpp-python's rule.
+    segments: tuple[str, ...] = ()
 
 
 def chatml(system: str, user: str) -> str:
@@ -89,21 +119,33 @@ def radlite_call(key: str, report_text: str) -> ModelCall:
     )
 
 
+STRUCTURED_HEAD = f"{IM_START}system\n{STRUCTURED_SYSTEM}{IM_END}\n{IM_START}user\nReport:\n"
+
+
 def structured_prefix(report_text: str) -> str:
     """The part of every structured prompt that depends only on the report (the KV prefix)."""
-    return (
-        f"{IM_START}system\n{STRUCTURED_SYSTEM}{IM_END}\n{IM_START}user\nReport:\n{report_text}\n\n"
-    )
+    return f"{STRUCTURED_HEAD}{report_text}\n\n"
 
 
 def structured_call(
-    key: str, report_text: str, instruction: str, max_tokens: int, grammar: str | None = None
+    key: str,
+    report_text: str,
+    max_tokens: int,
+    grammar: str | None = None,
+    confidence: bool = False,
 ) -> ModelCall:
-    prompt = (
-        f"{structured_prefix(report_text)}[TASK: {key}]\n{instruction}{IM_END}\n"
-        f"{IM_START}assistant\n"
+    """A structured-profile task: the shared prefix, then only the task tag."""
+    if key not in STRUCTURED_TASKS:
+        raise ValueError(f"no structured instruction for task {key!r}")
+    prompt = f"{structured_prefix(report_text)}[TASK: {key}]{IM_END}\n{IM_START}assistant\n"
+    return ModelCall(
+        key=key,
+        prompt=prompt,
+        max_tokens=max_tokens,
+        grammar=grammar,
+        confidence=confidence,
+        segments=(STRUCTURED_HEAD, structured_prefix(report_text)),
     )
-    return ModelCall(key=key, prompt=prompt, max_tokens=max_tokens, grammar=grammar)
 
 
 def strip_think(answer: str) -> str:

@@ -14,7 +14,12 @@ from radlite_fhir.coding import RadsCategory, load_code_tables
 from radlite_fhir.report import Evidence, Origin, Report, Status, TaskResult
 from radlite_fhir.rules import RadsStatement, find_rads
 from radlite_fhir.tasks import Answer
-from radlite_fhir.tasks.evidence import model_input_evidence, section_rank, uncoded
+from radlite_fhir.tasks.evidence import (
+    label_confidence,
+    model_input_evidence,
+    section_rank,
+    uncoded,
+)
 from radlite_fhir.tasks.profiles import (
     RADLITE,
     ModelCall,
@@ -25,11 +30,6 @@ from radlite_fhir.tasks.profiles import (
 )
 
 KEY = "rads_assignment"
-INSTRUCTION = (
-    "Give the RADS category this report supports: the reporting system and the "
-    "category, for example 'BI-RADS 4', 'LI-RADS 5', 'Lung-RADS 4A', 'TI-RADS 3'. "
-    "Answer 'No applicable RADS' when no RADS system applies to this examination."
-)
 
 
 @cache
@@ -72,7 +72,9 @@ class RadsTask:
         if profile == RADLITE:
             return [radlite_call(KEY, report.text)]
         return [
-            structured_call(KEY, report.text, INSTRUCTION, max_tokens=16, grammar=rads_grammar())
+            structured_call(
+                KEY, report.text, max_tokens=16, grammar=rads_grammar(), confidence=True
+            )
         ]
 
     def interpret(self, report: Report, answers: dict[str, Answer]) -> list[TaskResult]:
@@ -80,6 +82,7 @@ class RadsTask:
         model = answer.model if answer else None
         raw = answer.text if answer else None
         category, not_applicable = parse_rads_answer(raw) if raw is not None else (None, False)
+        confidence = label_confidence(answer.token_logprobs) if answer and category else None
         statement = choose_statement(report, find_rads(report.text))
         if statement is not None:
             stated = statement.category
@@ -107,6 +110,7 @@ class RadsTask:
                     raw_answer=raw,
                     model=model,
                     conflict=conflict,
+                    confidence=confidence if category == stated else None,
                     detail=detail,
                 )
             ]
@@ -121,6 +125,7 @@ class RadsTask:
                     evidence=model_input_evidence(report),
                     raw_answer=raw,
                     model=model,
+                    confidence=confidence,
                 )
             ]
         if raw is None:

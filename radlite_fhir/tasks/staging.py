@@ -17,7 +17,12 @@ from radlite_fhir.coding import load_code_tables
 from radlite_fhir.report import Evidence, Origin, Report, Status, TaskResult
 from radlite_fhir.rules import TnmStatement, find_tnm
 from radlite_fhir.tasks import Answer
-from radlite_fhir.tasks.evidence import model_input_evidence, section_rank, uncoded
+from radlite_fhir.tasks.evidence import (
+    label_confidence,
+    model_input_evidence,
+    section_rank,
+    uncoded,
+)
 from radlite_fhir.tasks.profiles import (
     RADLITE,
     ModelCall,
@@ -29,12 +34,6 @@ from radlite_fhir.tasks.profiles import (
 
 STRUCTURED_KEY = "tnm_staging"
 NOT_APPLICABLE = "Not applicable"
-INSTRUCTION = (
-    "Give the clinical TNM categories that the imaging findings support, written "
-    "as 'T<category> N<category> M<category>' (X where a category cannot be "
-    "assessed from the images), or 'Not applicable' when the report describes no "
-    "malignant tumour."
-)
 AXES = ("T", "N", "M")
 
 
@@ -116,12 +115,16 @@ class StagingTask:
             return [radlite_call("n_staging", report.text), radlite_call("m_staging", report.text)]
         return [
             structured_call(
-                STRUCTURED_KEY, report.text, INSTRUCTION, max_tokens=16, grammar=staging_grammar()
+                STRUCTURED_KEY,
+                report.text,
+                max_tokens=16,
+                grammar=staging_grammar(),
+                confidence=True,
             )
         ]
 
     def interpret(self, report: Report, answers: dict[str, Answer]) -> list[TaskResult]:
-        model_values, raw, model, problems = self._model_values(answers)
+        model_values, raw, model, problems, confidence = self._model_values(answers)
         statement = choose_statement(report)
         results = []
         for axis in AXES:
@@ -147,6 +150,7 @@ class StagingTask:
                         raw_answer=raw.get(axis),
                         model=model.get(axis),
                         conflict=conflict,
+                        confidence=confidence.get(axis) if agrees else None,
                         item_key=axis,
                     )
                 )
@@ -158,6 +162,7 @@ class StagingTask:
                         value="c" + said,
                         status=Status.CODED,
                         origin=Origin.MODEL,
+                        confidence=confidence.get(axis),
                         evidence=model_input_evidence(report),
                         raw_answer=raw.get(axis),
                         model=model.get(axis),
@@ -182,6 +187,7 @@ class StagingTask:
         raw: dict[str, str] = {}
         model = {}
         problems: dict[str, str] = {}
+        confidence: dict[str, float | None] = {}
         if STRUCTURED_KEY in answers:
             answer = answers[STRUCTURED_KEY]
             parsed = parse_structured(answer.text)
@@ -191,6 +197,11 @@ class StagingTask:
                     problems[axis] = "answer is not 'T? N? M?' nor 'Not applicable'"
                 elif axis in parsed:
                     values[axis] = parsed[axis]
+                    start = answer.text.find(parsed[axis])
+                    if start >= 0:
+                        confidence[axis] = label_confidence(
+                            answer.token_logprobs, start, start + len(parsed[axis])
+                        )
         if "n_staging" in answers:
             answer = answers["n_staging"]
             raw["N"], model["N"] = answer.text, answer.model
@@ -209,4 +220,4 @@ class StagingTask:
                 values["M"] = category
             else:
                 problems["M"] = "answer names no M category"
-        return values, raw, model, problems
+        return values, raw, model, problems, confidence
