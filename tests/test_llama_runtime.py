@@ -40,3 +40,69 @@ def test_prompt_longer_than_the_context_is_refused(smollm_path: Path) -> None:
     call = all_tasks()["impression"].calls(sample, STRUCTURED)[0]
     with pytest.raises(ModelError, match="exceeds the context of 2048 tokens"):
         model.complete(call)
+
+
+def _calls(task: str, text: str):
+    return all_tasks()[task].calls(report(text), STRUCTURED)
+
+
+REPORT = (
+    "FINDINGS:\nIrregular spiculated 2 cm mass in the upper outer left breast with "
+    "pleomorphic calcifications.\nIMPRESSION:\nHighly suspicious left breast mass."
+)
+
+
+def test_report_is_read_once_for_all_tasks(smollm_path: Path) -> None:
+    model = llama_runtime.LoadedModel(_spec(smollm_path), 2)
+    calls = [c for task in ("rads", "staging", "ner", "impression") for c in _calls(task, REPORT)]
+    done = [model.complete(call) for call in calls]
+    assert done[0].evaluated_prompt_tokens == done[0].prompt_tokens  # fresh model: all of it
+    for call, completion in zip(calls[1:], done[1:], strict=True):
+        tag = call.prompt[len(call.segments[1]) :]  # task tag and turn end, after the report
+        assert completion.evaluated_prompt_tokens <= model.count_tokens(tag) + 2
+    other = model.complete(_calls("rads", "FINDINGS:\nClear lungs.")[0])
+    system_tokens = model.count_tokens(calls[0].segments[0])
+    assert other.evaluated_prompt_tokens == other.prompt_tokens - system_tokens
+
+
+def test_answers_do_not_depend_on_the_call_before(smollm_path: Path) -> None:
+    model = llama_runtime.LoadedModel(_spec(smollm_path), 2)
+    first = [model.complete(c).text for t in ("rads", "ner") for c in _calls(t, REPORT)]
+    model.reset()
+    model.complete(_calls("impression", "FINDINGS:\nFracture of the left radius.")[0])
+    again = [model.complete(c).text for t in ("rads", "ner") for c in _calls(t, REPORT)]
+    assert first == again
+
+
+def test_greedy_decoder_matches_llama_cpp_python_sampling(smollm_path: Path) -> None:
+    model = llama_runtime.LoadedModel(_spec(smollm_path), 2)
+    for task in ("rads", "staging", "ner"):
+        call = _calls(task, REPORT)[0]
+        model.reset()
+        ours = model.complete(call).text
+        model.reset()
+        theirs = model.llm.create_completion(
+            call.prompt,
+            max_tokens=call.max_tokens,
+            temperature=0.0,
+            stop=list(call.stop),
+            grammar=llama_runtime._grammar(call.grammar),
+        )["choices"][0]["text"]
+        assert ours == theirs, task
+
+
+def test_label_answers_carry_a_confidence(smollm_path: Path) -> None:
+    model = llama_runtime.LoadedModel(_spec(smollm_path), 2)
+    done = model.complete(_calls("rads", REPORT)[0])
+    assert "".join(piece for piece, _ in done.token_logprobs) == done.text
+    assert all(logprob <= 0 for _, logprob in done.token_logprobs)
+    impression = model.complete(_calls("impression", REPORT)[0])
+    assert impression.token_logprobs == ()
+
+
+def test_raw_rates_measure_llama_cpp_alone(smollm_path: Path) -> None:
+    model = llama_runtime.load(_spec(smollm_path), 2)
+    tokens = model.llm.tokenize(REPORT.encode() * 4, special=True)
+    rates = llama_runtime.raw_rates(_spec(smollm_path), 2, tokens, decode_tokens=16)
+    assert rates.prompt_tokens == len(tokens) and rates.decode_tokens == 16
+    assert rates.prompt_rate > rates.decode_rate > 0

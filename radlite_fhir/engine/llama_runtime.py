@@ -190,12 +190,20 @@ class LoadedModel:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def _boundaries(self, call: ModelCall, tokens: list[int]) -> list[int]:
-        """Token offsets where the call's segments end (those that tokenize as a prefix)."""
+        """Token offsets where the call's segments end. A segment's last token may merge with
+        the text after it (BPE), so the cut is where the segment's own tokens stop agreeing
+        with the prompt's: the same for every task on one report, as all task tags begin
+        alike."""
         cuts = set()
         for segment in call.segments:
             head = self.llm.tokenize(segment.encode("utf-8"), special=True)
-            if 0 < len(head) < len(tokens) and tokens[: len(head)] == head:
-                cuts.add(len(head))
+            agree = 0
+            for own, full in zip(head, tokens, strict=False):
+                if own != full:
+                    break
+                agree += 1
+            if 0 < agree < len(tokens):
+                cuts.add(agree)
         return sorted(cuts)
 
     def _reused_prefix(self, tokens: list[int], boundaries: list[int]) -> int:
