@@ -77,6 +77,26 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import json
+
+    from radlite_fhir.bench import MODES, format_table, run_bench
+    from radlite_fhir.engine.llama_runtime import default_threads
+    from radlite_fhir.engine.registry import Registry
+
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise UsageError(f"unknown modes {unknown} (choose from {', '.join(MODES)})")
+    spec = Registry.load().get(args.model)
+    document = run_bench(spec, args.data, args.reports, args.threads or default_threads(), modes)
+    print(format_table(document))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    print(f"written {args.json}")
+    return EXIT_OK
+
+
 def cmd_models_pull(args: argparse.Namespace) -> int:
     from radlite_fhir.engine.fetch import pull
     from radlite_fhir.engine.registry import Registry
@@ -209,6 +229,42 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"refuse input files larger than this (default {DEFAULT_MAX_INPUT_MB:g})",
     )
     convert.set_defaults(func=cmd_convert)
+
+    bench = commands.add_parser(
+        "bench",
+        help="measure speed per task and per report against llama.cpp's own rates",
+        description="Run a fixed set of reports from the shared corpora through the whole "
+        "path in three ways side by side (notebook: every task a fresh full prompt; "
+        "structured: the report read once; radlite: the RadLite prompts as shipped), measure "
+        "llama.cpp's raw prompt and decode rates for the same model and threads, print a "
+        "table with the targets and write JSON.",
+    )
+    bench.add_argument(
+        "--data",
+        type=Path,
+        default=Path("../shared/data"),
+        help="folder with openi_reports.csv and mtsamples_radiology.csv (default ../shared/data)",
+    )
+    bench.add_argument("--reports", type=int, default=8, help="how many reports (default 8)")
+    bench.add_argument("--model", default="default", help="registered model (default: default)")
+    bench.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="llama.cpp threads (default: $RADLITE_THREADS or physical cores)",
+    )
+    bench.add_argument(
+        "--modes",
+        default="notebook,structured,radlite",
+        help="comma-separated: notebook, structured, radlite (default: all)",
+    )
+    bench.add_argument(
+        "--json",
+        type=Path,
+        default=Path("bench.json"),
+        help="where to write the JSON results (default bench.json)",
+    )
+    bench.set_defaults(func=cmd_bench)
 
     models = commands.add_parser("models", help="fetch, register, list and verify models")
     verbs = models.add_subparsers(dest="verb", required=True, metavar="VERB")

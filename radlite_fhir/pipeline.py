@@ -27,6 +27,7 @@ class PipelineSettings:
     model: str | None = None
     rules_first: bool = False  # skip a model call the report's explicit statements settle
     threads: int | None = None
+    fresh_prompts: bool = False  # the notebook's way: no KV reuse at all (benchmarks only)
 
 
 def parse_task_list(text: str) -> tuple[str, ...]:
@@ -84,8 +85,15 @@ class Pipeline:
             try:
                 skip = self.settings.rules_first and task.answered_by_text(report)
                 for call in [] if skip else task.calls(report, spec.profile):
+                    if self.settings.fresh_prompts:
+                        model.reset()
                     completion = model.complete(call)
-                    answers[call.key] = Answer(completion.text, info, completion.token_logprobs)
+                    # The answer label we wrote is part of the answer; as a token of
+                    # probability 1 it keeps confidence offsets aligned with the text.
+                    logprobs = completion.token_logprobs
+                    if call.answer_prefix and logprobs:
+                        logprobs = ((call.answer_prefix, 0.0), *logprobs)
+                    answers[call.key] = Answer(call.answer_prefix + completion.text, info, logprobs)
                     timings.append(
                         TaskTiming(
                             task=call.key,

@@ -30,7 +30,8 @@ def test_grammar_keeps_answers_in_the_label_set(smollm_path: Path) -> None:
     sample = report("FINDINGS:\nSpiculated 2 cm mass in the left breast.")
     call = all_tasks()["rads"].calls(sample, STRUCTURED)[0]
     completion = model.complete(call)
-    assert completion.text in load_code_tables().rads_labels()
+    assert completion.text[0] == " "  # the answer continues after the label "RADS:"
+    assert completion.text[1:] in load_code_tables().rads_labels()
     assert completion.prompt_tokens > 20 and completion.completion_tokens >= 1
 
 
@@ -103,6 +104,8 @@ def test_label_answers_carry_a_confidence(smollm_path: Path) -> None:
 def test_raw_rates_measure_llama_cpp_alone(smollm_path: Path) -> None:
     model = llama_runtime.load(_spec(smollm_path), 2)
     tokens = model.llm.tokenize(REPORT.encode() * 4, special=True)
-    rates = llama_runtime.raw_rates(_spec(smollm_path), 2, tokens, decode_tokens=16)
-    assert rates.prompt_tokens == len(tokens) and rates.decode_tokens == 16
+    rates = llama_runtime.raw_rates(
+        _spec(smollm_path), 2, [tokens, tokens], [0, 10], decode_tokens=16
+    )
+    assert rates.prompt_tokens == 2 * len(tokens) - 10 and rates.decode_tokens == 16
     assert rates.prompt_rate > rates.decode_rate > 0

@@ -61,7 +61,8 @@ def test_structured_prompts_share_the_report_prefix() -> None:
     assert len(calls) == 4
     for call in calls:
         assert call.prompt.startswith(prefix)
-        assert call.prompt.endswith("<|im_start|>assistant\n")
+        assert call.prompt == prefix + call.answer_prefix
+        assert call.answer_prefix.endswith(":")
     assert all(c.grammar for c in calls if c.key != "impression_generation")
 
 

@@ -29,6 +29,7 @@ from radlite_fhir.tasks.profiles import ModelCall
 
 log = logging.getLogger(__name__)
 SEED = 20260521
+TOP_K = 64  # candidates a grammar is first asked about when the argmax is not allowed
 
 
 def default_threads() -> int:
@@ -99,6 +100,8 @@ class _GreedyDecoder:
         self._full_view = numpy.ctypeslib.as_array(self._full)
         self._full_view["id"] = numpy.arange(self.n_vocab)
         self._one = (C.llama_token_data * 1)()
+        self._top = (C.llama_token_data * TOP_K)()
+        self._top_view = numpy.ctypeslib.as_array(self._top)
         self._grammars: dict[str, Any] = {}
 
     def _grammar(self, text: str) -> Any:
@@ -118,6 +121,19 @@ class _GreedyDecoder:
         return math.isfinite(self._one[0].logit)
 
     def _constrained_argmax(self, grammar: Any, logits: Any) -> int:
+        """The highest-logit token the grammar allows. The best TOP_K tokens are tried first
+        (exact: any allowed token among them beats every token outside); the whole vocabulary
+        only when none of them is allowed."""
+        top = numpy.argpartition(logits, -TOP_K)[-TOP_K:]
+        top = top[numpy.argsort(-logits[top], kind="stable")]
+        self._top_view["id"] = top
+        self._top_view["logit"] = logits[top]
+        self._top_view["p"] = 0.0
+        array = self.C.llama_token_data_array(self._top, TOP_K, -1, False)
+        self.C.llama_sampler_apply(grammar, ctypes.byref(array))
+        allowed = numpy.isfinite(self._top_view["logit"])
+        if allowed.any():
+            return int(self._top_view["id"][int(allowed.argmax())])
         self._full_view["logit"] = logits
         self._full_view["p"] = 0.0
         array = self.C.llama_token_data_array(self._full, self.n_vocab, -1, False)
@@ -322,11 +338,17 @@ class RawRates:
 
 
 def raw_rates(
-    spec: ModelSpec, n_threads: int, tokens: list[int], decode_tokens: int = 64, n_batch: int = 512
+    spec: ModelSpec,
+    n_threads: int,
+    prompts: list[list[int]],
+    cached: list[int],
+    decode_tokens: int = 64,
+    n_batch: int = 512,
 ) -> RawRates:
-    """Read `tokens` and then decode greedily through llama.cpp's C API alone: a fresh model
-    and context with the engine's context size, batch size and threads, no Python between
-    tokens but the call itself, and none of the engine's tokenizing, grammar or bookkeeping."""
+    """llama.cpp's C API alone, on a fresh model and context with the engine's context size,
+    batch size and threads: for each prompt, its first `cached` tokens are read untimed (what
+    the engine finds in its KV cache) and the rest timed; after the last prompt, `decode_tokens`
+    greedy tokens are decoded with no Python between tokens but the call itself."""
     import llama_cpp as C
     from llama_cpp._utils import suppress_stdout_stderr
 
@@ -349,12 +371,20 @@ def raw_rates(
             if C.llama_decode(ctx, C.llama_batch_get_one(array, len(chunk))) != 0:
                 raise ModelError("llama_decode failed during the raw-rate measurement")
 
-        decode(tokens[:8])  # warm-up: first-call allocations are not speed
-        C.llama_memory_clear(C.llama_get_memory(ctx), True)
-        started = time.perf_counter()
-        for offset in range(0, len(tokens), n_batch):
-            decode(tokens[offset : offset + n_batch])
-        C.llama_synchronize(ctx)
+        decode(prompts[0][:8])  # warm-up: first-call allocations are not speed
+        memory = C.llama_get_memory(ctx)
+        read_seconds, read_tokens = 0.0, 0
+        for tokens, skip in zip(prompts, cached, strict=True):
+            C.llama_memory_clear(memory, True)
+            for offset in range(0, skip, n_batch):
+                decode(tokens[offset : min(skip, offset + n_batch)])
+            C.llama_synchronize(ctx)
+            started = time.perf_counter()
+            for offset in range(skip, len(tokens), n_batch):
+                decode(tokens[offset : offset + n_batch])
+            C.llama_synchronize(ctx)
+            read_seconds += time.perf_counter() - started
+            read_tokens += len(tokens) - skip
         read = time.perf_counter()
         token = ctypes.c_int32(0)
         for _ in range(decode_tokens):
@@ -367,4 +397,4 @@ def raw_rates(
         C.llama_sampler_free(sampler)
         C.llama_free(ctx)
         C.llama_model_free(model)
-    return RawRates(len(tokens), read - started, decode_tokens, done - read)
+    return RawRates(read_tokens, read_seconds, decode_tokens, done - read)

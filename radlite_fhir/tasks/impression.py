@@ -15,6 +15,7 @@ from radlite_fhir.tasks.profiles import (
     radlite_call,
     strip_think,
     structured_call,
+    without_label,
 )
 
 KEY = "impression_generation"
@@ -36,7 +37,7 @@ class ImpressionTask:
         answer = answers.get(KEY)
         if answer is None:
             return []
-        text = strip_think(answer.text)
+        text = without_label(strip_think(answer.text), KEY)
         if not text:
             return [
                 uncoded(self.name, "impression", answer.text, answer.model, reason="empty answer")

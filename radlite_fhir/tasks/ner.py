@@ -32,7 +32,7 @@ KINDS = {
 _ITEM = r"[^\n;,<]{1,60}"
 NER_GRAMMAR = "\n".join(
     [
-        'root ::= "Anatomy: " items "\\nObservation (Present): " items '
+        'root ::= " " items "\\nObservation (Present): " items '
         '"\\nObservation (Absent): " items "\\nObservation (Uncertain): " items',
         'items ::= "none" | item ("; " item){0,11}',
         f"item ::= {_ITEM}",

@@ -14,40 +14,45 @@ from dataclasses import dataclass
 RADLITE = "radlite"
 STRUCTURED = "structured"
 PROFILES = (RADLITE, STRUCTURED)
-PROMPT_VERSIONS = {RADLITE: "radlite-2605.00421-v1", STRUCTURED: "structured-v2"}
+PROMPT_VERSIONS = {RADLITE: "radlite-2605.00421-v1", STRUCTURED: "structured-v3"}
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 RADLITE_SYSTEM = (
     "You are an expert radiologist. Follow the instructions and provide an accurate response."
 )
-# The structured profile's task instructions live in the system prompt, which is the same for
-# every report and every task: llama.cpp keeps it cached across reports, and the only tokens
-# that differ between two tasks on one report are the short task tag at the end.
+# The structured profile keeps every task's instruction in the system prompt (the same for all
+# reports, so llama.cpp keeps it cached) and names the task by the label the answer starts
+# with, written by us at the start of the assistant turn: the only tokens that differ between
+# two tasks on one report are that label (two or three tokens).
 STRUCTURED_TASKS = {
     "rads_assignment": (
+        "RADS:",
         "the RADS category the report supports: the reporting system and the category, for "
         "example 'BI-RADS 4', 'LI-RADS 5', 'Lung-RADS 4A', 'TI-RADS 3', or 'No applicable "
-        "RADS' when no RADS system applies to the examination."
+        "RADS' when no RADS system applies to the examination.",
     ),
     "tnm_staging": (
+        "TNM:",
         "the clinical TNM categories the imaging supports, as 'T<category> N<category> "
         "M<category>' (X where a category cannot be assessed from the images), or 'Not "
-        "applicable' when the report describes no malignant tumour."
+        "applicable' when the report describes no malignant tumour.",
     ),
     "radiology_ner": (
+        "Anatomy:",
         "the anatomical structures and observations the report mentions, copying its words, "
-        "in exactly four lines: 'Anatomy: ...', 'Observation (Present): ...', 'Observation "
-        "(Absent): ...', 'Observation (Uncertain): ...'; items separated by '; ', 'none' on a "
-        "line with no items."
+        "in four lines: 'Anatomy: ...', 'Observation (Present): ...', 'Observation (Absent): "
+        "...', 'Observation (Uncertain): ...'; items separated by '; ', 'none' on a line with "
+        "no items.",
     ),
     "impression_generation": (
-        "a concise clinical impression of the findings, in one to three sentences."
+        "Impression:",
+        "a concise clinical impression of the findings, in one to three sentences.",
     ),
 }
 STRUCTURED_SYSTEM = (
-    "You are an expert radiologist. The user gives a radiology report followed by one task "
-    "tag; answer that task exactly in the format it asks for and write nothing else.\n"
-    + "\n".join(f"[TASK: {key}] {text}" for key, text in STRUCTURED_TASKS.items())
+    "You are an expert radiologist. The user gives a radiology report. Your answer starts "
+    "with a label that names the task; complete it exactly in the format below and write "
+    "nothing else.\n" + "\n".join(f"'{label}' {text}" for label, text in STRUCTURED_TASKS.values())
 )
 
 # radlite-contract.md, "Task prompts": `{report}` substituted. Do not edit: an interface.
@@ -99,6 +104,7 @@ class ModelCall:
     # prefix is cut: the answer then depends on this call alone, not on which call came before
     # (llama.cpp's numerics vary slightly with batch boundaries). Empty: llama-cpp-python's rule.
     segments: tuple[str, ...] = ()
+    answer_prefix: str = ""  # written by us at the start of the answer; the model continues
 
 
 def chatml(system: str, user: str) -> str:
@@ -124,7 +130,7 @@ STRUCTURED_HEAD = f"{IM_START}system\n{STRUCTURED_SYSTEM}{IM_END}\n{IM_START}use
 
 def structured_prefix(report_text: str) -> str:
     """The part of every structured prompt that depends only on the report (the KV prefix)."""
-    return f"{STRUCTURED_HEAD}{report_text}\n\n"
+    return f"{STRUCTURED_HEAD}{report_text}{IM_END}\n{IM_START}assistant\n"
 
 
 def structured_call(
@@ -134,18 +140,26 @@ def structured_call(
     grammar: str | None = None,
     confidence: bool = False,
 ) -> ModelCall:
-    """A structured-profile task: the shared prefix, then only the task tag."""
+    """A structured-profile task: the shared prefix, then the task's answer label."""
     if key not in STRUCTURED_TASKS:
         raise ValueError(f"no structured instruction for task {key!r}")
-    prompt = f"{structured_prefix(report_text)}[TASK: {key}]{IM_END}\n{IM_START}assistant\n"
+    label = STRUCTURED_TASKS[key][0]
     return ModelCall(
         key=key,
-        prompt=prompt,
+        prompt=structured_prefix(report_text) + label,
         max_tokens=max_tokens,
         grammar=grammar,
         confidence=confidence,
         segments=(STRUCTURED_HEAD, structured_prefix(report_text)),
+        answer_prefix=label,
     )
+
+
+def without_label(answer: str, key: str) -> str:
+    """The answer after its structured-profile label ('RADS: BI-RADS 4' -> 'BI-RADS 4')."""
+    label = STRUCTURED_TASKS[key][0]
+    text = answer.lstrip()
+    return text[len(label) :].lstrip() if text.startswith(label) else answer
 
 
 def strip_think(answer: str) -> str:

@@ -27,6 +27,7 @@ from radlite_fhir.tasks.profiles import (
     radlite_call,
     strip_think,
     structured_call,
+    without_label,
 )
 
 KEY = "rads_assignment"
@@ -34,14 +35,14 @@ KEY = "rads_assignment"
 
 @cache
 def rads_grammar() -> str:
-    """GBNF admitting exactly the label set."""
+    """GBNF admitting exactly the label set (after the 'RADS:' the answer starts with)."""
     labels = load_code_tables().rads_labels()
-    return "root ::= " + " | ".join(gbnf_literal(label) for label in labels)
+    return 'root ::= " " label\nlabel ::= ' + " | ".join(gbnf_literal(x) for x in labels)
 
 
 def parse_rads_answer(answer: str) -> tuple[RadsCategory | None, bool]:
     """(category, not_applicable) from a model answer; (None, False) when it does not parse."""
-    text = strip_think(answer)
+    text = without_label(strip_think(answer), KEY)
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     tables = load_code_tables()
     if first.lower().rstrip(".").startswith(tables.no_applicable_label.lower()):

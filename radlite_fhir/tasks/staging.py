@@ -30,6 +30,7 @@ from radlite_fhir.tasks.profiles import (
     radlite_call,
     strip_think,
     structured_call,
+    without_label,
 )
 
 STRUCTURED_KEY = "tnm_staging"
@@ -40,7 +41,7 @@ AXES = ("T", "N", "M")
 @cache
 def staging_grammar() -> str:
     tables = load_code_tables()
-    rules = [f'root ::= {gbnf_literal(NOT_APPLICABLE)} | t " " n " " m']
+    rules = [f'root ::= " " ({gbnf_literal(NOT_APPLICABLE)} | t " " n " " m)']
     for axis in AXES:
         options = " | ".join(gbnf_literal(c) for c in tables.tnm_categories(axis))
         rules.append(f"{axis.lower()} ::= {options}")
@@ -54,7 +55,7 @@ def _category(axis: str, token: str) -> str | None:
 
 def parse_structured(answer: str) -> dict[str, str] | None:
     """{'T': 'T2', ...} or {} for 'Not applicable'; None when it does not parse."""
-    text = strip_think(answer)
+    text = without_label(strip_think(answer), STRUCTURED_KEY)
     if text.lower().startswith(NOT_APPLICABLE.lower()):
         return {}
     values = {}

@@ -1,0 +1,56 @@
+"""`radlite bench` runs the whole path in its three modes and reports against the ceiling.
+Numbers are not asserted here (timing belongs in the benchmark's own output): the structure
+and the token accounting are."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from radlite_fhir.bench import fixed_reports
+from radlite_fhir.cli import main
+
+
+def test_fixed_reports_are_the_same_every_time(shared_data: Path) -> None:
+    first, again = fixed_reports(shared_data, 6), fixed_reports(shared_data, 6)
+    assert first == again
+    assert [d["id"].split("-")[1] for d in first] == ["openi"] * 3 + ["mtsamples"] * 3
+    assert all(d["conclusion"].strip() for d in first)
+
+
+@pytest.mark.model
+def test_bench_runs_every_mode_and_writes_json(
+    home_with_models: Path, shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "bench.json"
+    assert (
+        main(
+            [
+                "bench",
+                "--data",
+                str(shared_data),
+                "--reports",
+                "2",
+                "--model",
+                "smollm2-135m",
+                "--threads",
+                "2",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    document = json.loads(out.read_text())
+    assert set(document["modes"]) == {"notebook", "structured", "radlite"}
+    notebook, structured = document["modes"]["notebook"], document["modes"]["structured"]
+    # The notebook reads every prompt whole; the structured mode reads each report once.
+    for task in notebook["per_task"].values():
+        assert task["evaluated_prompt_tokens"] == task["prompt_tokens"]
+    reads = [task["evaluated_prompt_tokens"] for task in structured["per_task"].values()]
+    assert reads[0] > 5 * max(reads[1:])
+    assert document["ceiling"]["prompt_rate"] > 0 and document["peak_rss_mb"] > 0
+    printed = capsys.readouterr().out
+    assert "llama.cpp ceiling" in printed and "targets:" in printed
