@@ -33,6 +33,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         model=args.model,
         threads=args.threads,
         rules_first=args.rules_first,
+        min_confidence=args.min_confidence,
     )
     missing = [p for p in args.inputs if not p.exists()]
     if missing:
@@ -63,11 +64,13 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 labels = [r.value for r in coded if r.kind in ("rads", "T", "N", "M")]
                 entities = sum(1 for r in coded if r.kind.startswith("entity:"))
                 unparsed = sum(1 for r in findings.results if r.status is Status.UNPARSEABLE)
+                unsure = sum(1 for r in findings.results if r.status is Status.LOW_CONFIDENCE)
                 print(
                     f"{source.name} -> {outcome.output.name}: {', '.join(labels) or 'no RADS/TNM'}"
                     f"; {entities} entities; "
                     f"impression {'yes' if any(r.kind == 'impression' for r in coded) else 'no'}"
                     + (f"; {unparsed} unparseable" if unparsed else "")
+                    + (f"; {unsure} below --min-confidence" if unsure else "")
                 )
     total = len(inputs)
     print(
@@ -221,6 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip the model for RADS/TNM when the report states them explicitly (the result "
         "records that it came from the text)",
+    )
+    convert.add_argument(
+        "--min-confidence",
+        type=float,
+        default=0.5,
+        help="do not code a RADS/TNM label the model alone chose with a lower probability "
+        "(default 0.5; 0 codes every parseable label)",
     )
     convert.add_argument(
         "--max-input-mb",

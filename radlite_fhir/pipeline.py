@@ -8,7 +8,7 @@ order so that consecutive calls on one report share the longest prompt prefix.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from radlite_fhir.engine import llama_runtime
 from radlite_fhir.engine.registry import ModelSpec, Registry
@@ -28,6 +28,9 @@ class PipelineSettings:
     rules_first: bool = False  # skip a model call the report's explicit statements settle
     threads: int | None = None
     fresh_prompts: bool = False  # the notebook's way: no KV reuse at all (benchmarks only)
+    # A label the model alone chose (no statement in the text) with a lower probability is
+    # not coded: a zero-shot model asked for TNM on a normal radiograph still answers.
+    min_confidence: float = 0.5
 
 
 def parse_task_list(text: str) -> tuple[str, ...]:
@@ -39,6 +42,19 @@ def parse_task_list(text: str) -> tuple[str, ...]:
             f"unknown tasks {unknown or text!r} (choose from {', '.join(TASK_NAMES)})"
         )
     return tuple(t for t in TASK_NAMES if t in wanted)
+
+
+def confidence_floor(results: list[TaskResult], floor: float) -> list[TaskResult]:
+    """Model-only coded labels below `floor` become low-confidence (kept, not coded)."""
+    return [
+        replace(r, status=Status.LOW_CONFIDENCE)
+        if r.status is Status.CODED
+        and r.origin is Origin.MODEL
+        and r.confidence is not None
+        and r.confidence < floor
+        else r
+        for r in results
+    ]
 
 
 def model_info(spec: ModelSpec) -> ModelInfo:
@@ -119,5 +135,7 @@ class Pipeline:
                     )
                 )
                 answers = {}
-            results.extend(task.interpret(report, answers))
+            results.extend(
+                confidence_floor(task.interpret(report, answers), self.settings.min_confidence)
+            )
         return Findings(report=report, results=tuple(results), timings=tuple(timings))

@@ -80,6 +80,7 @@ class Status(StrEnum):
     NOT_APPLICABLE = "not-applicable"
     UNGROUNDED = "ungrounded"
     SKIPPED = "skipped"
+    LOW_CONFIDENCE = "low-confidence"
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,12 @@ class FhirBuilder:
     def observation(
         self, findings: Findings, result: TaskResult, device_ref: str | None
     ) -> Entry | None:
-        if result.status in (Status.NOT_APPLICABLE, Status.UNGROUNDED, Status.SKIPPED):
+        if result.status in (
+            Status.NOT_APPLICABLE,
+            Status.UNGROUNDED,
+            Status.SKIPPED,
+            Status.LOW_CONFIDENCE,
+        ):
             return None
         report = findings.report
         model = result.model
