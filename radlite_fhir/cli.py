@@ -100,6 +100,50 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+WATCH_OPTIONS = (
+    "inbox",
+    "outbox",
+    "state_dir",
+    "format",
+    "tasks",
+    "model",
+    "threads",
+    "min_age_ms",
+    "include",
+    "exclude",
+    "poll",
+    "poll_interval_s",
+    "after_success",
+    "duplicates",
+    "metrics_port",
+    "min_confidence",
+)
+
+
+def _watch_settings(args: argparse.Namespace):
+    from radlite_fhir.service.settings import load_settings
+
+    overrides = {name: getattr(args, name, None) for name in WATCH_OPTIONS}
+    if not getattr(args, "poll", False):
+        overrides["poll"] = None
+    return load_settings(args.config, overrides)
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    from radlite_fhir.coding import load_code_tables
+    from radlite_fhir.service.run import run
+
+    load_code_tables()
+    return run(_watch_settings(args))
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from radlite_fhir.service.run import status_lines
+
+    print("\n".join(status_lines(_watch_settings(args))))
+    return EXIT_OK
+
+
 def cmd_models_pull(args: argparse.Namespace) -> int:
     from radlite_fhir.engine.fetch import pull
     from radlite_fhir.engine.registry import Registry
@@ -275,6 +319,64 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write the JSON results (default bench.json)",
     )
     bench.set_defaults(func=cmd_bench)
+
+    watch = commands.add_parser(
+        "watch",
+        help="run the drop-folder service (inbox -> outbox, processed/, error/, ledger)",
+        description="Watch INBOX (inotify, plus a periodic scan that is the truth; --poll for "
+        "network shares), claim each complete file by atomic rename, enrich it, write the "
+        "result into OUTBOX atomically, move the input to STATE/processed or STATE/error "
+        "(with NAME.error.json), and record every step in the SQLite ledger STATE/ledger."
+        "sqlite3. Settings also come from --config (TOML, [watch] table) and RADLITE_WATCH_* "
+        "environment variables; command-line options win. SIGTERM/SIGINT finish the current "
+        "file and stop. /healthz and /metrics on 127.0.0.1:--metrics-port.",
+    )
+    status = commands.add_parser("status", help="print the service ledger's counts and errors")
+    for parser_ in (watch, status):
+        parser_.add_argument("--inbox", type=Path, default=None, help="drop folder")
+        parser_.add_argument(
+            "--state-dir",
+            type=Path,
+            default=None,
+            help="work/, processed/, error/ and the ledger (default: "
+            "radlite-state beside the inbox)",
+        )
+        parser_.add_argument("--config", type=Path, default=None, help="TOML settings file")
+    watch.add_argument("--outbox", type=Path, default=None, help="result folder")
+    watch.add_argument("--format", choices=("bundle", "ndjson"), default=None)
+    watch.add_argument("--tasks", default=None, help="tasks (default: all four)")
+    watch.add_argument("--model", default=None, help="serve every task with this model")
+    watch.add_argument("--threads", type=int, default=None)
+    watch.add_argument(
+        "--min-age-ms", type=int, default=None, help="ignore files younger than this (default 1000)"
+    )
+    watch.add_argument(
+        "--include", default=None, help="name patterns (default *.json,*.ndjson,*.jsonl)"
+    )
+    watch.add_argument("--exclude", default=None, help="name patterns to leave alone")
+    watch.add_argument("--poll", action="store_true", help="scan only, no inotify")
+    watch.add_argument("--poll-interval-s", type=float, default=None)
+    watch.add_argument(
+        "--after-success",
+        choices=("move", "delete"),
+        default=None,
+        help="move inputs to processed/ (default) or delete them",
+    )
+    watch.add_argument(
+        "--duplicates",
+        choices=("skip", "reemit"),
+        default=None,
+        help="content already done: skip (default) or write it again",
+    )
+    watch.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="loopback port for /healthz and /metrics (default 9464; 0: off)",
+    )
+    watch.add_argument("--min-confidence", type=float, default=None)
+    watch.set_defaults(func=cmd_watch)
+    status.set_defaults(func=cmd_status)
 
     models = commands.add_parser("models", help="fetch, register, list and verify models")
     verbs = models.add_subparsers(dest="verb", required=True, metavar="VERB")

@@ -1,0 +1,113 @@
+"""SQLite ledger of every input the service has claimed: the durable truth after a crash.
+
+WAL journal, a busy timeout, one transaction helper; the schema is a constant. Rows are
+keyed by the claim folder name (unique per claim); content sha256 finds re-dropped content.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS inputs (
+    claim TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN
+        ('received', 'processing', 'done', 'failed', 'duplicate')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    not_before REAL NOT NULL DEFAULT 0,
+    received_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    outputs TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS inputs_by_content ON inputs (sha256, state);
+CREATE INDEX IF NOT EXISTS inputs_by_state ON inputs (state);
+"""
+UNFINISHED = ("received", "processing")
+
+
+class Ledger:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA busy_timeout=30000")
+        self.conn.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def receive(self, claim: str, name: str, sha256: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO inputs (claim, name, sha256, state, received_at)"
+                " VALUES (?, ?, ?, 'received', ?)",
+                (claim, name, sha256, time.time()),
+            )
+
+    def get(self, claim: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM inputs WHERE claim = ?", (claim,)).fetchone()
+
+    def done_with_content(self, sha256: str, claim: str) -> sqlite3.Row | None:
+        return self.conn.execute(
+            "SELECT * FROM inputs WHERE sha256 = ? AND state = 'done' AND claim != ? LIMIT 1",
+            (sha256, claim),
+        ).fetchone()
+
+    def start(self, claim: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE inputs SET state = 'processing', attempts = attempts + 1, "
+                "started_at = ? WHERE claim = ?",
+                (time.time(), claim),
+            )
+
+    def finish(
+        self, claim: str, state: str, outputs: list[str] | None = None, error: str | None = None
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE inputs SET state = ?, finished_at = ?, outputs = ?, error = ? "
+                "WHERE claim = ?",
+                (state, time.time(), json.dumps(outputs or []), error, claim),
+            )
+
+    def retry_later(self, claim: str, error: str, delay: float) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE inputs SET state = 'received', error = ?, not_before = ? WHERE claim = ?",
+                (error, time.time() + delay, claim),
+            )
+
+    def counts(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT state, COUNT(*) AS n FROM inputs GROUP BY state")
+        return {row["state"]: row["n"] for row in rows}
+
+    def last_errors(self, limit: int = 10) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT name, error, finished_at FROM inputs WHERE state = 'failed' "
+            "ORDER BY finished_at DESC LIMIT ?",
+            (limit,),
+        )
+        return [dict(row) for row in rows]
+
+    def close(self) -> None:
+        self.conn.close()

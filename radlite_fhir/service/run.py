@@ -1,0 +1,159 @@
+"""The service's main loop: model loaded once, a scan as the truth, inotify as a wake-up.
+
+Signal handlers only set a flag: SIGTERM and SIGINT let the current file finish, then stop.
+A model that cannot load is a transient failure: retried with backoff, inputs wait.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from radlite_fhir.engine.registry import Registry
+from radlite_fhir.errors import ModelError
+from radlite_fhir.pipeline import Pipeline, PipelineSettings, parse_task_list
+from radlite_fhir.service import http
+from radlite_fhir.service.settings import WatchSettings
+from radlite_fhir.service.worker import Service
+
+log = logging.getLogger("radlite.service")
+JSON_FIELDS = (
+    "file",
+    "outputs",
+    "seconds",
+    "reason",
+    "attempt",
+    "retry_in_s",
+    "same_as",
+    "recovered",
+    "inbox",
+    "port",
+    "model",
+)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; only the named fields, never report text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {
+            "ts": round(record.created, 3),
+            "level": record.levelname,
+            "event": record.getMessage(),
+        }
+        out.update({k: getattr(record, k) for k in JSON_FIELDS if hasattr(record, k)})
+        return json.dumps(out, ensure_ascii=False)
+
+
+def run(settings: WatchSettings) -> int:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    log.handlers[:] = [handler]
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+    stop = threading.Event()
+    wake = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        stop.set()
+        wake.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    pipeline = Pipeline(
+        Registry.load(),
+        PipelineSettings(
+            tasks=parse_task_list(settings.tasks),
+            model=settings.model,
+            threads=settings.threads,
+            min_confidence=settings.min_confidence,
+        ),
+    )
+    service = Service(settings, pipeline)
+    model_ready = False
+    server = None
+    if settings.metrics_port:
+        server = http.serve(
+            settings.metrics_host,
+            settings.metrics_port,
+            lambda: http.prometheus_text(service.metrics, service.ledger.counts()),
+            lambda: {
+                "ok": model_ready,
+                "model_loaded": model_ready,
+                "queued": service.metrics.queued,
+            },
+        )
+        log.info("http listening", extra={"port": server.server_address[1]})
+    observer = None if settings.poll else _observe(settings, wake)
+    log.info(
+        "service started", extra={"inbox": str(settings.inbox), "recovered": service.recover()}
+    )
+    backoff = 1.0
+    while not stop.is_set() and not model_ready:
+        try:
+            pipeline.warm_up()  # one model load for the life of the process
+            model_ready = True
+        except ModelError as exc:
+            log.error(
+                "model cannot load, will retry", extra={"reason": str(exc), "retry_in_s": backoff}
+            )
+            stop.wait(backoff)
+            backoff = min(300.0, backoff * 2)
+    while not stop.is_set():
+        if not service.step():
+            wake.wait(
+                settings.poll_interval_s if settings.poll else max(settings.min_age_ms / 1000, 0.2)
+            )
+            wake.clear()
+    if observer is not None:
+        observer.stop()
+    if server is not None:
+        server.shutdown()
+    service.ledger.close()
+    log.info("service stopped")
+    return 0
+
+
+def _observe(settings: WatchSettings, wake: threading.Event) -> Any:
+    """inotify through watchdog: any event in the inbox only wakes the loop up."""
+    from watchdog.events import FileSystemEventHandler
+    from watchdog.observers import Observer
+
+    class Wake(FileSystemEventHandler):
+        def on_any_event(self, event: Any) -> None:
+            wake.set()
+
+    observer = Observer()
+    observer.schedule(Wake(), str(settings.inbox), recursive=False)
+    observer.daemon = True
+    observer.start()
+    return observer
+
+
+def status_lines(settings: WatchSettings) -> list[str]:
+    from radlite_fhir.service.ledger import Ledger
+
+    ledger = Ledger(settings.state / "ledger.sqlite3")
+    counts = ledger.counts()
+    lines = [f"ledger {settings.state / 'ledger.sqlite3'}"]
+    lines += [
+        f"  {state:11} {counts.get(state, 0)}"
+        for state in ("received", "processing", "done", "duplicate", "failed")
+    ]
+    errors = ledger.last_errors()
+    if errors:
+        lines.append("last errors:")
+        lines += [
+            f"  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e['finished_at']))} "
+            f"{e['name']}: {e['error']}"
+            for e in errors
+        ]
+    ledger.close()
+    return lines

@@ -1,0 +1,84 @@
+"""Service settings: defaults < TOML file ([watch] table) < RADLITE_WATCH_* environment < CLI."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from radlite_fhir.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    inbox: Path = Path("inbox")
+    outbox: Path = Path("outbox")
+    state_dir: Path | None = None  # work/, processed/, error/, ledger; default beside inbox
+    format: str = "bundle"
+    tasks: str = "rads,staging,ner,impression"
+    model: str | None = None
+    threads: int | None = None
+    min_age_ms: int = 1000  # partial-write guard (Mirth's default)
+    include: tuple[str, ...] = ("*.json", "*.ndjson", "*.jsonl")
+    exclude: tuple[str, ...] = ()
+    poll: bool = False  # scan only, no inotify (network shares)
+    poll_interval_s: float = 2.0
+    after_success: str = "move"  # move to processed/, or delete
+    duplicates: str = "skip"  # content already done: skip, or reemit (identical output)
+    max_attempts: int = 5  # transient failures before an input goes to error/
+    metrics_port: int = 9464  # 0: no HTTP endpoint
+    metrics_host: str = "127.0.0.1"
+    max_input_mb: float = 20.0
+    min_confidence: float = 0.5
+
+    @property
+    def state(self) -> Path:
+        return self.state_dir or self.inbox.resolve().parent / "radlite-state"
+
+
+def _coerce(name: str, kind: Any, value: Any) -> Any:
+    text = str(kind)
+    if "tuple" in text:
+        return (
+            tuple(v.strip() for v in value.split(",") if v.strip())
+            if isinstance(value, str)
+            else tuple(value)
+        )
+    if "Path" in text:
+        return Path(value) if value not in (None, "") else None
+    if "bool" in text:
+        return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes"}
+    if "float" in text:
+        return float(value)
+    if "int" in text:
+        return int(value) if value not in (None, "") else None
+    return value
+
+
+def load_settings(config: Path | None, overrides: dict[str, Any]) -> WatchSettings:
+    values: dict[str, Any] = {}
+    known = {f.name: f.type for f in fields(WatchSettings)}
+    if config is not None:
+        try:
+            table = tomllib.loads(config.read_text("utf-8")).get("watch", {})
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{config}: cannot read the service settings: {exc}") from None
+        unknown = sorted(set(table) - set(known))
+        if unknown:
+            raise ConfigError(f"{config}: unknown [watch] settings {unknown}")
+        values.update(table)
+    for name in known:
+        env = os.environ.get(f"RADLITE_WATCH_{name.upper()}")
+        if env is not None:
+            values[name] = env
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    settings = replace(WatchSettings(), **{k: _coerce(k, known[k], v) for k, v in values.items()})
+    if settings.format not in ("bundle", "ndjson"):
+        raise ConfigError(f"format must be bundle or ndjson, not {settings.format!r}")
+    if settings.after_success not in ("move", "delete"):
+        raise ConfigError("after_success must be move or delete")
+    if settings.duplicates not in ("skip", "reemit"):
+        raise ConfigError("duplicates must be skip or reemit")
+    return settings

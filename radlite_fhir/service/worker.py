@@ -1,0 +1,229 @@
+"""The drop-folder worker: claim by rename, process one file per `step()`, never lose one.
+
+Folders under the state directory: work/<claim>/<name> (claimed, not finished), processed/,
+error/ (with <name>.error.json). A claim is an atomic rename out of the inbox; the ledger row
+follows. After a crash at any instant, `recover()` finds every claim folder still in work/
+and finishes it: outputs are written atomically under deterministic names with deterministic
+identifiers, so doing a file twice writes the same bytes, never a second result.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from radlite_fhir.convert import convert_file, write_atomic
+from radlite_fhir.errors import InputError, ModelError
+from radlite_fhir.pipeline import Pipeline
+from radlite_fhir.report import Status, digest
+from radlite_fhir.service.ledger import Ledger
+from radlite_fhir.service.settings import WatchSettings
+
+log = logging.getLogger("radlite.service")
+TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".swp", ".crdownload", "~")
+
+
+@dataclass
+class Metrics:
+    processed: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    retries: int = 0
+    unparseable: int = 0
+    queued: int = 0
+    seconds: dict[str, float] = field(
+        default_factory=lambda: {"read_model_write": 0.0, "model": 0.0}
+    )
+    files_timed: int = 0
+
+
+class Service:
+    def __init__(self, settings: WatchSettings, pipeline: Pipeline) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        state = settings.state
+        self.work, self.processed, self.errors = (
+            state / "work",
+            state / "processed",
+            state / "error",
+        )
+        for folder in (settings.inbox, settings.outbox, self.work, self.processed, self.errors):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.ledger = Ledger(state / "ledger.sqlite3")
+        self.metrics = Metrics()
+        self._seen: dict[str, tuple[int, float]] = {}  # name -> (size, mtime) at last scan
+
+    # --- finding and claiming ------------------------------------------------------------
+    def _wanted(self, name: str) -> bool:
+        if name.startswith(".") or name.endswith(TEMPORARY_SUFFIXES):
+            return False
+        if not any(fnmatch.fnmatch(name, p) for p in self.settings.include):
+            return False
+        return not any(fnmatch.fnmatch(name, p) for p in self.settings.exclude)
+
+    def ready_files(self) -> list[Path]:
+        """Inbox files old enough and whose size did not change since the last scan."""
+        now = time.time()
+        ready, seen = [], {}
+        with os.scandir(self.settings.inbox) as entries:
+            for entry in entries:
+                if not entry.is_file(follow_symlinks=False) or not self._wanted(entry.name):
+                    continue
+                stat = entry.stat(follow_symlinks=False)
+                seen[entry.name] = (stat.st_size, stat.st_mtime)
+                old_enough = (now - stat.st_mtime) * 1000 >= self.settings.min_age_ms
+                if old_enough and self._seen.get(entry.name) == seen[entry.name]:
+                    ready.append(Path(entry.path))
+        self._seen = seen
+        self.metrics.queued = len(seen) + sum(1 for _ in self.work.iterdir())
+        return sorted(ready, key=lambda p: p.name)
+
+    def claim(self, path: Path) -> Path | None:
+        """Atomic rename into work/<claim>/; None if another worker took it first."""
+        folder = self.work / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+        folder.mkdir()
+        target = folder / path.name
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:
+            folder.rmdir()
+            return None
+        self.ledger.receive(folder.name, path.name, _file_digest(target))
+        return target
+
+    # --- doing the work ------------------------------------------------------------------
+    def claimed(self) -> list[Path]:
+        """Claimed inputs not yet finished, oldest claim first, whose retry time has come."""
+        out = []
+        for folder in sorted(p for p in self.work.iterdir() if p.is_dir()):
+            files = [f for f in folder.iterdir() if f.is_file()]
+            if not files:
+                folder.rmdir()  # crash after the move out, before the folder was removed
+                continue
+            row = self.ledger.get(folder.name)
+            if row is None:  # crash between the rename and the ledger row
+                self.ledger.receive(folder.name, files[0].name, _file_digest(files[0]))
+                row = self.ledger.get(folder.name)
+            if row["not_before"] <= time.time():
+                out.append(files[0])
+        return out
+
+    def step(self) -> bool:
+        """Do one unit of work (finish one claimed file, or claim one); False when idle."""
+        pending = self.claimed()
+        if pending:
+            self.process(pending[0])
+            return True
+        return any(self.claim(path) is not None for path in self.ready_files())
+
+    def process(self, path: Path) -> None:
+        claim = path.parent.name
+        row = self.ledger.get(claim)
+        self.ledger.start(claim)
+        earlier = self.ledger.done_with_content(row["sha256"], claim)
+        if earlier is not None and self.settings.duplicates == "skip":
+            self._settle(path, claim, "duplicate", json.loads(earlier["outputs"] or "[]"))
+            self.metrics.duplicates += 1
+            log.info("duplicate skipped", extra={"file": path.name, "same_as": earlier["claim"]})
+            return
+        started = time.perf_counter()
+        try:
+            outcome = convert_file(
+                self.pipeline,
+                path,
+                self.settings.outbox,
+                self.settings.format,
+                int(self.settings.max_input_mb * 1_000_000),
+            )
+        except (ModelError, OSError) as exc:
+            self._transient(path, claim, row["attempts"] + 1, f"{type(exc).__name__}: {exc}")
+            return
+        seconds = time.perf_counter() - started
+        self.metrics.seconds["read_model_write"] += seconds
+        self.metrics.seconds["model"] += sum(t.seconds for f in outcome.findings for t in f.timings)
+        self.metrics.files_timed += 1
+        self.metrics.unparseable += sum(
+            1 for f in outcome.findings for r in f.results if r.status is Status.UNPARSEABLE
+        )
+        if outcome.errors and outcome.output is None:
+            self._fail(path, claim, outcome.errors)
+            return
+        outputs = [outcome.output.name] if outcome.output else []
+        if outcome.errors:  # NDJSON with some bad lines: results written, lines reported
+            self._write_reason(path.name, outcome.errors)
+        self._settle(path, claim, "done", outputs)
+        self.metrics.processed += 1
+        log.info(
+            "file done", extra={"file": path.name, "outputs": outputs, "seconds": round(seconds, 3)}
+        )
+
+    def _transient(self, path: Path, claim: str, attempts: int, reason: str) -> None:
+        if attempts >= self.settings.max_attempts:
+            self._fail(
+                path, claim, [InputError(path.name, f"gave up after {attempts} attempts: {reason}")]
+            )
+            return
+        delay = min(300.0, 2.0**attempts)
+        self.ledger.retry_later(claim, reason, delay)
+        self.metrics.retries += 1
+        log.warning(
+            "transient failure, will retry",
+            extra={"file": path.name, "attempt": attempts, "retry_in_s": delay, "reason": reason},
+        )
+
+    def _fail(self, path: Path, claim: str, errors: list[InputError]) -> None:
+        self._write_reason(path.name, errors)
+        self.ledger.finish(claim, "failed", error="; ".join(e.problem for e in errors))
+        os.replace(path, _free_name(self.errors / path.name))
+        path.parent.rmdir()
+        self.metrics.failed += 1
+        log.warning(
+            "file failed", extra={"file": path.name, "reason": "; ".join(e.problem for e in errors)}
+        )
+
+    def _write_reason(self, name: str, errors: list[InputError]) -> None:
+        reason = {
+            "file": name,
+            "errors": [{"line": e.line, "error": e.problem} for e in errors],
+            "at": time.time(),
+        }
+        write_atomic(self.errors / f"{name}.error.json", json.dumps(reason, indent=2) + "\n")
+
+    def _settle(self, path: Path, claim: str, state: str, outputs: list[str]) -> None:
+        """Ledger first, then the input out of work/ (processed/ or deleted), then the claim
+        folder: a crash between any two leaves the file in work/, and redoing it writes the
+        same output again (an empty claim folder is removed by `claimed`)."""
+        self.ledger.finish(claim, state, outputs=outputs)
+        if self.settings.after_success == "delete":
+            path.unlink()
+        else:
+            os.replace(path, _free_name(self.processed / path.name))
+        path.parent.rmdir()
+
+    def recover(self) -> int:
+        """Count of claims a previous run left unfinished (they are redone by `step`)."""
+        return len(self.claimed())
+
+
+def _free_name(target: Path) -> Path:
+    """`target`, or `target` with a counter when a file of that name is already there."""
+    if not target.exists():
+        return target
+    for number in range(1, 1_000_000):
+        candidate = target.with_name(f"{target.name}.{number}")
+        if not candidate.exists():
+            return candidate
+    raise OSError(f"no free name for {target}")
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return digest(path.read_bytes())
+    except OSError:
+        return ""

@@ -1,0 +1,249 @@
+"""The drop-folder service with the real pipeline (SmolLM2, RADS task): crash safety under
+SIGKILL, the partial-write guard, bad input, re-dropped content, transient failures, metrics."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from radlite_fhir.engine.registry import Registry
+from radlite_fhir.pipeline import Pipeline, PipelineSettings
+from radlite_fhir.service import http
+from radlite_fhir.service.settings import WatchSettings, load_settings
+from radlite_fhir.service.worker import Service
+from tests.conftest import SAMPLES
+
+SOURCE = json.loads((SAMPLES / "us-thyroid-tirads.json").read_text(encoding="utf-8"))
+
+
+def _report(number: int) -> str:
+    return json.dumps({**SOURCE, "id": f"syn-drop-{number}"})
+
+
+def _service(root: Path, model: str = "smollm2-135m", **overrides: object) -> Service:
+    settings = WatchSettings(
+        inbox=root / "inbox",
+        outbox=root / "outbox",
+        state_dir=root / "state",
+        tasks="rads",
+        model=model,
+        min_age_ms=0,
+        metrics_port=0,
+        **overrides,
+    )
+    pipeline = Pipeline(Registry.load(), PipelineSettings(tasks=("rads",), model=model))
+    return Service(settings, pipeline)
+
+
+def _drain(service: Service, limit: int = 200) -> None:
+    for _ in range(limit):
+        if not service.step() and not service.step():  # two scans: the size-stable check
+            return
+
+
+def test_bad_inputs_go_to_error_with_reasons_while_good_ones_flow(
+    home_with_models: Path, tmp_path: Path
+) -> None:
+    service = _service(tmp_path)
+    inbox = service.settings.inbox
+    (inbox / "good.json").write_text(_report(1), encoding="utf-8")
+    (inbox / "malformed.json").write_text('{"resourceType": "Diagnostic', encoding="utf-8")
+    (inbox / "empty.json").write_bytes(b"")
+    (inbox / "binary.json").write_bytes(bytes(range(256)) * 4)
+    with (inbox / "huge.json").open("wb") as handle:
+        handle.truncate(100_000_000)
+    (inbox / "ignored.json.part").write_text("partial", encoding="utf-8")
+    _drain(service)
+    errors = sorted(p.name for p in service.errors.iterdir())
+    assert errors == sorted(
+        [
+            f"{n}{s}"
+            for n in ("binary.json", "empty.json", "huge.json", "malformed.json")
+            for s in ("", ".error.json")
+        ]
+    )
+    reason = json.loads((service.errors / "huge.json.error.json").read_text())
+    assert "over the input limit" in reason["errors"][0]["error"]
+    assert [p.name for p in service.processed.iterdir()] == ["good.json"]
+    assert [p.name for p in service.settings.outbox.iterdir()] == ["good.bundle.json"]
+    assert [p.name for p in inbox.iterdir()] == ["ignored.json.part"]
+    assert service.ledger.counts() == {"done": 1, "failed": 4}
+
+
+def test_slowly_written_file_is_not_read_before_it_is_complete(
+    home_with_models: Path, tmp_path: Path
+) -> None:
+    service = _service(tmp_path)
+    service.settings = WatchSettings(**{**service.settings.__dict__, "min_age_ms": 400})
+    target = service.settings.inbox / "slow.json"
+    text = _report(2).encode()
+    finished = threading.Event()
+
+    def writer() -> None:
+        with target.open("wb") as handle:
+            for offset in range(0, len(text), 64):
+                handle.write(text[offset : offset + 64])
+                handle.flush()
+                time.sleep(0.1)
+        finished.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    claimed_while_writing = False
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(service.processed.iterdir()):
+        service.step()
+        if not finished.is_set() and not target.exists():
+            claimed_while_writing = True
+        time.sleep(0.05)
+    thread.join()
+    assert not claimed_while_writing
+    assert [p.name for p in service.processed.iterdir()] == ["slow.json"]
+    assert service.ledger.counts() == {"done": 1}
+
+
+def test_redropped_content_is_not_a_second_result(home_with_models: Path, tmp_path: Path) -> None:
+    service = _service(tmp_path)
+    inbox = service.settings.inbox
+    (inbox / "first.json").write_text(_report(3), encoding="utf-8")
+    _drain(service)
+    (inbox / "again.json").write_text(_report(3), encoding="utf-8")
+    _drain(service)
+    assert [p.name for p in service.settings.outbox.iterdir()] == ["first.bundle.json"]
+    assert service.ledger.counts() == {"done": 1, "duplicate": 1}
+    assert sorted(p.name for p in service.processed.iterdir()) == ["again.json", "first.json"]
+
+
+def test_model_that_cannot_load_is_retried_not_failed(home: Path, tmp_path: Path) -> None:
+    service = _service(tmp_path, model="qwen2.5-coder-0.5b")  # not pulled in this home
+    (service.settings.inbox / "wait.json").write_text(_report(4), encoding="utf-8")
+    _drain(service)
+    claims = list(service.work.iterdir())
+    assert len(claims) == 1 and (claims[0] / "wait.json").exists()
+    row = service.ledger.get(claims[0].name)
+    assert (row["state"], row["attempts"]) == ("received", 1)
+    assert "radlite models pull" in row["error"]
+    assert service.metrics.retries == 1 and not list(service.errors.iterdir())
+
+
+def test_metrics_and_health_endpoints_answer(home_with_models: Path, tmp_path: Path) -> None:
+    service = _service(tmp_path)
+    (service.settings.inbox / "one.json").write_text(_report(5), encoding="utf-8")
+    _drain(service)
+    server = http.serve(
+        "127.0.0.1",
+        0,
+        lambda: http.prometheus_text(service.metrics, service.ledger.counts()),
+        lambda: {"ok": True},
+    )
+    try:
+        port = server.server_address[1]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as reply:
+            text = reply.read().decode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as reply:
+            assert json.loads(reply.read()) == {"ok": True}
+    finally:
+        server.shutdown()
+    assert "radlite_files_processed_total 1" in text
+    assert 'radlite_ledger_inputs{state="done"} 1' in text
+    assert 'radlite_stage_seconds_count{stage="model"} 1' in text
+
+
+def test_settings_file_environment_and_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "watch.toml"
+    config.write_text('[watch]\nformat = "ndjson"\nmin_age_ms = 5000\ninclude = ["*.fhir"]\n')
+    monkeypatch.setenv("RADLITE_WATCH_MIN_AGE_MS", "2500")
+    settings = load_settings(config, {"inbox": tmp_path / "in", "duplicates": "reemit"})
+    assert (settings.format, settings.min_age_ms, settings.include, settings.duplicates) == (
+        "ndjson",
+        2500,
+        ("*.fhir",),
+        "reemit",
+    )
+    assert settings.state == tmp_path / "radlite-state"
+    shipped = load_settings(Path(__file__).parents[1] / "deploy" / "watch.toml", {})
+    assert shipped.state_dir == Path("/srv/radlite/state") and shipped.metrics_port == 9464
+    config.write_text("[watch]\nformats = 1\n")
+    with pytest.raises(Exception, match="unknown \\[watch\\] settings"):
+        load_settings(config, {})
+
+
+@pytest.mark.model
+def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
+    home_with_models: Path, tmp_path: Path
+) -> None:
+    inbox, outbox, state = tmp_path / "inbox", tmp_path / "outbox", tmp_path / "state"
+    inbox.mkdir()
+    names = [f"report-{i:03d}.json" for i in range(200)]
+    for number, name in enumerate(names):
+        (inbox / name).write_text(_report(1000 + number), encoding="utf-8")
+    (inbox / "broken-000.json").write_text("{not json", encoding="utf-8")
+    command = [
+        sys.executable,
+        "-m",
+        "radlite_fhir.cli",
+        "watch",
+        "--inbox",
+        str(inbox),
+        "--outbox",
+        str(outbox),
+        "--state-dir",
+        str(state),
+        "--model",
+        "smollm2-135m",
+        "--tasks",
+        "rads",
+        "--min-age-ms",
+        "0",
+        "--metrics-port",
+        "0",
+    ]
+    rng = random.Random(20261123)
+    kills = 0
+    deadline = time.time() + 400
+    while time.time() < deadline:
+        remaining = (
+            list(inbox.iterdir()) + list((state / "work").glob("*/*"))
+            if (state / "work").exists()
+            else list(inbox.iterdir())
+        )
+        if not remaining:
+            break
+        process = subprocess.Popen(command, stderr=subprocess.DEVNULL, env=os.environ.copy())
+        if kills < 6:
+            time.sleep(rng.uniform(1.5, 5.0))
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        else:
+            time.sleep(3)
+            process.send_signal(signal.SIGTERM)  # finishes the current file, then stops
+        process.wait(timeout=120)
+    assert kills == 6
+    processed = sorted(p.name for p in (state / "processed").iterdir())
+    failed = sorted(
+        p.name for p in (state / "error").iterdir() if not p.name.endswith(".json.error.json")
+    )
+    assert processed == names and failed == ["broken-000.json"]
+    assert not list(inbox.iterdir()) and not list((state / "work").iterdir())
+    identifiers = []
+    for name in names:
+        bundle = json.loads((outbox / name.replace(".json", ".bundle.json")).read_text())
+        identifiers += [
+            e["request"]["url"]
+            for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "Observation"
+        ]
+    assert len(identifiers) == len(set(identifiers)) == 200
+    assert not [p for p in outbox.iterdir() if p.name.startswith(".")]  # no partial outputs
