@@ -15,13 +15,15 @@ import logging
 import os
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from radlite_fhir.convert import convert_file, write_atomic
+from radlite_fhir.engine.registry import sha256_file
 from radlite_fhir.errors import InputError, ModelError
 from radlite_fhir.pipeline import Pipeline
-from radlite_fhir.report import Status, digest
+from radlite_fhir.report import Status
 from radlite_fhir.service.ledger import Ledger
 from radlite_fhir.service.settings import WatchSettings
 
@@ -58,6 +60,7 @@ class Service:
         self.ledger = Ledger(state / "ledger.sqlite3")
         self.metrics = Metrics()
         self._seen: dict[str, tuple[int, float]] = {}  # name -> (size, mtime) at last scan
+        self._ready: deque[Path] = deque()  # ready at the last scan, not yet claimed
 
     # --- finding and claiming ------------------------------------------------------------
     def _wanted(self, name: str) -> bool:
@@ -115,12 +118,24 @@ class Service:
         return out
 
     def step(self) -> bool:
-        """Do one unit of work (finish one claimed file, or claim one); False when idle."""
+        """Do one unit of work: finish a claim that is due (left by a crash, or waiting for a
+        retry), else claim and process the next ready inbox file. False when idle.
+
+        The inbox is scanned only when the list of ready files from the last scan is used up,
+        so 10,000 waiting files cost one scan per 10,000 files, and at most one claim is in
+        work/ at a time in normal operation (claims waiting for a retry add to it)."""
         pending = self.claimed()
         if pending:
             self.process(pending[0])
             return True
-        return any(self.claim(path) is not None for path in self.ready_files())
+        if not self._ready:
+            self._ready.extend(self.ready_files())
+        while self._ready:
+            claimed = self.claim(self._ready.popleft())
+            if claimed is not None:
+                self.process(claimed)
+                return True
+        return False
 
     def process(self, path: Path) -> None:
         claim = path.parent.name
@@ -223,7 +238,8 @@ def _free_name(target: Path) -> Path:
 
 
 def _file_digest(path: Path) -> str:
+    """Content sha256, streamed (a 100 MB drop must not be held in memory)."""
     try:
-        return digest(path.read_bytes())
+        return sha256_file(path)
     except OSError:
         return ""
