@@ -222,7 +222,10 @@ class Service:
         path.parent.rmdir()
 
     def recover(self) -> int:
-        """Count of claims a previous run left unfinished (they are redone by `step`)."""
+        """Remove temporary output files a killed run left (never renamed into place, so
+        never a result); return the count of claims left unfinished (redone by `step`)."""
+        for stale in self.settings.outbox.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
         return len(self.claimed())
 
 
