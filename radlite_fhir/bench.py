@@ -207,12 +207,9 @@ def run_bench(
     # Peak memory of the product's own work, taken before the ceiling loads a second copy.
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     # The ceiling reads the same prompts the structured mode reads (system prompt cached,
-    # report and task tag timed), so the rates compare like with like.
+    # report and answer label timed), so the rates compare like with like.
     prompts = [
-        model.llm.tokenize(
-            structured_call("rads_assignment", d["conclusion"], max_tokens=1).prompt.encode(),
-            special=True,
-        )
+        list(model.tokenize(structured_call("rads_assignment", d["conclusion"], 1).prompt))
         for d in documents
     ]
     system = model.count_tokens(STRUCTURED_HEAD)

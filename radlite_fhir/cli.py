@@ -261,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         default=None,
-        help="llama.cpp threads (default: $RADLITE_THREADS or all cores)",
+        help="llama.cpp threads (default: $RADLITE_THREADS or the physical cores)",
     )
     convert.add_argument(
         "--rules-first",

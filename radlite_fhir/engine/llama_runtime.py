@@ -16,7 +16,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -84,8 +84,9 @@ class _GreedyDecoder:
     llama-cpp-python's sampler chain runs the grammar over every vocabulary entry at every
     step (152k for Qwen), which halved decode speed on grammar-constrained answers. As
     llama.cpp's own common sampler does, we take the argmax first and ask the grammar about
-    that one token; only when it is rejected is the grammar applied to the whole vocabulary.
-    The result is the same token as grammar-then-argmax. The log-probability of each chosen
+    that one token; only when it is rejected is the grammar asked about the 64 best tokens,
+    and about the whole vocabulary only when none of those is allowed. The result is the same
+    token as grammar-then-argmax. The log-probability of each chosen
     token under the full distribution comes for free (the confidence of label answers).
     """
 
@@ -200,27 +201,26 @@ class LoadedModel:
         self.load_seconds = time.perf_counter() - started
         self._lock = threading.Lock()
         self._greedy = _GreedyDecoder(self.llm)
+        self._tokenize_cached = lru_cache(maxsize=8)(
+            lambda text: tuple(self.llm.tokenize(text.encode("utf-8"), special=True))
+        )
         log.info("model loaded", extra={"model": spec.name, "seconds": round(self.load_seconds, 2)})
 
+    def tokenize(self, text: str) -> tuple[int, ...]:
+        """Tokens as create_completion makes them (special tokens parsed). The last few
+        texts are remembered: a report's segments recur in every task on it."""
+        return self._tokenize_cached(text)
+
     def count_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return len(self.tokenize(text))
 
     def _boundaries(self, call: ModelCall, tokens: list[int]) -> list[int]:
         """Token offsets where the call's segments end. A segment's last token may merge with
         the text after it (BPE), so the cut is where the segment's own tokens stop agreeing
         with the prompt's: the same for every task on one report, as all task tags begin
         alike."""
-        cuts = set()
-        for segment in call.segments:
-            head = self.llm.tokenize(segment.encode("utf-8"), special=True)
-            agree = 0
-            for own, full in zip(head, tokens, strict=False):
-                if own != full:
-                    break
-                agree += 1
-            if 0 < agree < len(tokens):
-                cuts.add(agree)
-        return sorted(cuts)
+        cuts = {_common_prefix(self.tokenize(segment), tokens) for segment in call.segments}
+        return sorted(cut for cut in cuts if 0 < cut < len(tokens))
 
     def _reused_prefix(self, tokens: list[int], boundaries: list[int]) -> int:
         """How many leading tokens to keep from the KV cache. Without segment boundaries,
@@ -229,11 +229,7 @@ class LoadedModel:
         the longest common prefix is cut back to the last boundary it covers."""
         if self.llm.n_tokens == 0:
             return 0
-        common = 0
-        for cached, new in zip(self.llm._input_ids, tokens, strict=False):
-            if cached != new:
-                break
-            common += 1
+        common = _common_prefix(self.llm._input_ids, tokens)
         if boundaries:
             return max((b for b in boundaries if b <= common), default=0)
         return common - 1 if common == len(tokens) else common
@@ -244,7 +240,7 @@ class LoadedModel:
             self.llm.reset()  # n_tokens = 0: the next eval overwrites the cache from 0
 
     def complete(self, call: ModelCall) -> Completion:
-        tokens = self.llm.tokenize(call.prompt.encode("utf-8"), special=True)
+        tokens = list(self.llm.tokenize(call.prompt.encode("utf-8"), special=True))
         if len(tokens) + call.max_tokens > self.spec.n_ctx:
             raise ModelError(
                 f"prompt of {len(tokens)} tokens plus {call.max_tokens} to "
@@ -296,6 +292,16 @@ class LoadedModel:
                 for token, logprob in logprobs
             ),
         )
+
+
+def _common_prefix(first: Any, second: Any) -> int:
+    """Length of the longest common prefix of two token sequences."""
+    length = 0
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        length += 1
+    return length
 
 
 @cache
