@@ -65,3 +65,19 @@ def shared_data() -> Path:
     if not folder.is_dir():
         pytest.fail(f"{folder} is missing: the shared corpora sit beside the repository")
     return folder
+
+
+@pytest.fixture(scope="session")
+def llama_cpp_tools() -> Path:
+    """llama.cpp's converters from the llama-cpp-python sdist, fetched once into the cache."""
+    from training.llama_cpp_tools import llama_cpp_source
+
+    previous = os.environ.get("RADLITE_HOME")
+    os.environ["RADLITE_HOME"] = str(MODEL_CACHE)
+    try:
+        return llama_cpp_source()
+    finally:
+        if previous is None:
+            os.environ.pop("RADLITE_HOME")
+        else:
+            os.environ["RADLITE_HOME"] = previous

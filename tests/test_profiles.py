@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from radlite_fhir.tasks import all_tasks
-from radlite_fhir.tasks.profiles import RADLITE, STRUCTURED, strip_think, structured_prefix
+from radlite_fhir.tasks.profiles import (
+    RADLITE,
+    STRUCTURED,
+    radlite_call,
+    strip_think,
+    structured_prefix,
+)
 from tests.helpers import report
 
 FRAME = (
@@ -32,12 +38,22 @@ CONTRACT = {
     "m_staging": "[TASK: m_staging]\nRadiology Report: {report}\n\nDetermine the M staging "
     "(metastatic involvement):",
 }
+TRAINING_ONLY = {
+    "radiology_nli": "[TASK: radiology_nli]\n{report}\n\nDetermine if the hypothesis is "
+    "entailed, contradicted, or neutral given the premise:",
+    "abnormality_detection": "[TASK: abnormality_detection]\nClassify each finding as "
+    "positive, negative, or uncertain: atelectasis, cardiomegaly, consolidation, edema, "
+    "enlarged cardiomediastinum, fracture, lung lesion, lung opacity, pleural effusion, pleural "
+    "other, pneumonia, pneumothorax, support devices, no finding.\n\nReport:\n{report}",
+}
 MAX_TOKENS = {
     "rads_assignment": 30,
     "n_staging": 64,
     "m_staging": 10,
     "impression_generation": 256,
     "radiology_ner": 256,
+    "radiology_nli": 10,
+    "abnormality_detection": 256,
 }
 
 
@@ -52,6 +68,15 @@ def test_radlite_profile_is_byte_exact() -> None:
         assert calls[key].max_tokens == MAX_TOKENS[key]
         assert calls[key].temperature == 0.1
         assert calls[key].stop == ("<|im_end|>",)
+
+
+def test_training_only_radlite_prompts_are_byte_exact() -> None:
+    for key, template in TRAINING_ONLY.items():
+        call = radlite_call(key, "Premise: A. Hypothesis: B.")
+        assert call.prompt == FRAME.replace(
+            "{PROMPT}", template.replace("{report}", "Premise: A. Hypothesis: B.")
+        )
+        assert call.max_tokens == MAX_TOKENS[key]
 
 
 def test_structured_prompts_share_the_report_prefix() -> None:

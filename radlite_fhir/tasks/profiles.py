@@ -83,9 +83,25 @@ RADLITE_PROMPTS = {
         "[TASK: m_staging]\nRadiology Report: {report}\n\nDetermine the M staging (metastatic "
         "involvement):"
     ),
+    # Tasks the product does not run; training builds RadLite's own samples with them.
+    "radiology_nli": (
+        "[TASK: radiology_nli]\n{report}\n\nDetermine if the hypothesis is entailed, "
+        "contradicted, or neutral given the premise:"
+    ),
+    "abnormality_detection": (
+        "[TASK: abnormality_detection]\nClassify each finding as positive, negative, or "
+        "uncertain: atelectasis, cardiomegaly, consolidation, edema, enlarged "
+        "cardiomediastinum, fracture, lung lesion, lung opacity, pleural effusion, pleural "
+        "other, pneumonia, pneumothorax, support devices, no finding.\n\nReport:\n{report}"
+    ),
 }
 # radlite-contract.md, "Sampling": max_tokens per task (every other task 256).
-RADLITE_MAX_TOKENS = {"rads_assignment": 30, "n_staging": 64, "m_staging": 10}
+RADLITE_MAX_TOKENS = {
+    "rads_assignment": 30,
+    "n_staging": 64,
+    "m_staging": 10,
+    "radiology_nli": 10,
+}
 RADLITE_TEMPERATURE = 0.1
 
 

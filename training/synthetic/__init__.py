@@ -1,0 +1,1 @@
+"""Synthetic reports whose labels follow from published rules (see acr_rules.py)."""
