@@ -3,23 +3,38 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from radlite_fhir.engine.registry import Registry, verify
+from radlite_fhir.engine.registry import Registry, sha256_file, verify
 from radlite_fhir.engine.router import Router
 from radlite_fhir.errors import ModelError
 
 
-def test_catalog_default_is_the_qwen_coder_model(home: Path) -> None:
-    spec = Registry.load().get("default")
-    assert spec.name == "qwen2.5-coder-0.5b" and spec.profile == "structured"
+def test_catalog_default_is_radlite_mini_base_plus_shipped_adapter(home: Path) -> None:
+    registry = Registry.load()
+    spec = registry.get("default")
+    base = registry.get("qwen2.5-coder-0.5b")
+    assert spec.name == "radlite-mini" and spec.profile == "structured"
+    assert (spec.file, spec.sha256, spec.source) == (base.file, base.sha256, base.source)
     assert spec.resolved_path() == home / "models" / spec.file
+    assert spec.adapter is not None and spec.adapter.is_file()
+    assert sha256_file(spec.adapter) == spec.adapter_sha256
+    assert spec.adapter.stat().st_size < 20_000_000  # small enough for the repository
+
+
+def test_a_changed_shipped_adapter_is_refused(home_with_models: Path, tmp_path: Path) -> None:
+    spec = Registry.load().get("radlite-mini")
+    copy = tmp_path / "adapter.gguf"
+    copy.write_bytes(spec.adapter.read_bytes()[:-1] + b"\0")
+    with pytest.raises(ModelError, match="does not match its registered sha256"):
+        verify(replace(spec, adapter=copy))
 
 
 def test_missing_model_names_the_pull_command(home: Path) -> None:
-    with pytest.raises(ModelError, match=r"run `radlite models pull qwen2\.5-coder-0\.5b`"):
+    with pytest.raises(ModelError, match=r"run `radlite models pull radlite-mini`"):
         verify(Registry.load().get("default"))
 
 

@@ -69,10 +69,7 @@ class Registry:
     def load(cls) -> Registry:
         text = (resources.files("radlite_fhir.engine") / "catalog.toml").read_text("utf-8")
         raw = tomllib.loads(text)
-        catalog = {
-            name: _spec(name, body, builtin=True, where="catalog.toml")
-            for name, body in raw["models"].items()
-        }
+        catalog = _catalog_specs(raw["models"])
         site_file = radlite_home() / "registry.toml"
         site: dict[str, ModelSpec] = {}
         default = raw["default"]
@@ -179,6 +176,33 @@ class Registry:
         tmp = self.site_file.with_suffix(".tmp")
         tmp.write_text(tomli_w.dumps(doc), encoding="utf-8")
         tmp.replace(self.site_file)
+
+
+def _catalog_specs(models: dict[str, dict[str, Any]]) -> dict[str, ModelSpec]:
+    """Catalog entries; one naming a `base` is that base's GGUF with a LoRA adapter shipped in
+    the package (radlite_fhir/adapters), so pulling it pulls the base."""
+    specs = {
+        name: _spec(name, body, builtin=True, where="catalog.toml")
+        for name, body in models.items()
+        if "base" not in body
+    }
+    for name, body in models.items():
+        if "base" not in body:
+            continue
+        base = specs.get(body["base"])
+        if base is None:
+            raise ConfigError(f"catalog.toml: model '{name}': unknown base '{body['base']}'")
+        adapter = Path(str(resources.files("radlite_fhir.adapters") / body["adapter"]))
+        specs[name] = replace(
+            base,
+            name=name,
+            version=body.get("version", name),
+            description=body.get("description", ""),
+            profile=body.get("profile", base.profile),
+            adapter=adapter,
+            adapter_sha256=body["adapter_sha256"].lower(),
+        )
+    return specs
 
 
 def _spec(name: str, body: dict[str, Any], *, builtin: bool, where: str) -> ModelSpec:
