@@ -4,11 +4,11 @@ llama.cpp itself on this machine. Printed as a table and written as JSON.
 The fixed report set comes from the shared corpora (Open-i chest radiographs and MTSamples
 radiology transcriptions, chosen at even intervals of the id order, so every run reads the same
 reports). Each report goes through the whole product path: a FHIR DiagnosticReport file is
-read, enriched (four tasks) and written as a Bundle. Three ways, side by side in one process
+read, enriched (four tasks) and written as a Bundle. Two ways, side by side in one process
 on one loaded model:
-  notebook   - the radlite prompts, every task a fresh full prompt (RadLite's notebook)
+  notebook   - the radlite prompts, every task a fresh full prompt (RadLite's notebook, and
+               the radlite profile as shipped: its sampled answers read every prompt whole)
   structured - this product's profile, the report read once and reused by every task
-  radlite    - the radlite prompts as shipped (only the shared system prefix is reused)
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from radlite_fhir.tasks.profiles import RADLITE, STRUCTURED, STRUCTURED_HEAD, st
 MODES = {
     "notebook": (RADLITE, True),
     "structured": (STRUCTURED, False),
-    "radlite": (RADLITE, False),
 }
 MAX_REPORT_CHARS = 2000  # the radlite profile's 2048-token context must hold the report
 

@@ -309,8 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--modes",
-        default="notebook,structured,radlite",
-        help="comma-separated: notebook, structured, radlite (default: all)",
+        default="notebook,structured",
+        help="comma-separated: notebook, structured (default: both)",
     )
     bench.add_argument(
         "--json",

@@ -44,7 +44,7 @@ def test_bench_runs_every_mode_and_writes_json(
         == 0
     )
     document = json.loads(out.read_text())
-    assert set(document["modes"]) == {"notebook", "structured", "radlite"}
+    assert set(document["modes"]) == {"notebook", "structured"}
     notebook, structured = document["modes"]["notebook"], document["modes"]["structured"]
     # The notebook reads every prompt whole; the structured mode reads each report once.
     for task in notebook["per_task"].values():

@@ -247,9 +247,14 @@ class LoadedModel:
                 f"generate exceeds the context of {self.spec.n_ctx} tokens of "
                 f"model '{self.spec.name}'"
             )
+        # A sampled answer (the radlite profile, temperature 0.1) flips on rounding-level logit
+        # differences, and a prompt's tail read over a reused cache rounds differently from the
+        # whole prompt on some CPUs (seen on an AVX2 EPYC, Qwen2.5 0.5B): sampled calls read
+        # the whole prompt, as the notebook does. Greedy calls reuse the cache.
+        sampled = call.temperature != 0
         with self._lock:
-            boundaries = self._boundaries(call, tokens)
-            reused = self._reused_prefix(tokens, boundaries)
+            boundaries = [] if sampled else self._boundaries(call, tokens)
+            reused = 0 if sampled else self._reused_prefix(tokens, boundaries)
             started = time.perf_counter()
             # Read the prompt here (what llama-cpp-python's generate does: drop the cache after
             # the shared prefix, evaluate the rest), so reading and writing are timed apart.
@@ -263,9 +268,8 @@ class LoadedModel:
             if call.temperature == 0:
                 text, generated, finish, logprobs = self._greedy.decode(call)
             else:
-                # Sampled calls (the radlite profile's temperature 0.1) stay on
-                # llama-cpp-python's sampler, byte for byte the notebook's path; it finds the
-                # whole prompt cached and only decodes.
+                # Sampled calls stay on llama-cpp-python's sampler, byte for byte the
+                # notebook's path; it finds the whole prompt cached and only decodes.
                 out = self.llm.create_completion(
                     tokens,
                     max_tokens=call.max_tokens,
