@@ -14,6 +14,8 @@ from pathlib import Path
 from radlite_fhir import __version__
 from radlite_fhir.errors import RadliteError
 
+OUTPUT_FORMATS = ("bundle", "ndjson", "sr")  # convert.OUTPUT_SUFFIX; imported lazily there
+
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_MAX_INPUT_MB = 20.0
 
@@ -40,7 +42,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise UsageError(f"no such input: {', '.join(map(str, missing))}")
     inputs = list(expand_inputs(args.inputs))
     if not inputs:
-        raise UsageError("no FHIR JSON or NDJSON files in the inputs given")
+        raise UsageError("no FHIR JSON, NDJSON or DICOM files in the inputs given")
     pipeline = Pipeline(Registry.load(), settings)
     pipeline.warm_up()
     out_dir: Path = args.out
@@ -58,7 +60,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 for error in outcome.errors:
                     handle.write(error_record(error) + "\n")
                     print(f"error: {error}", file=sys.stderr)
-        if outcome.output:
+        if outcome.findings:
+            written = ", ".join(p.name for p in outcome.outputs) or "nothing to write"
             for findings in outcome.findings:
                 coded = [r for r in findings.results if r.status is Status.CODED]
                 labels = [r.value for r in coded if r.kind in ("rads", "T", "N", "M")]
@@ -66,7 +69,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 unparsed = sum(1 for r in findings.results if r.status is Status.UNPARSEABLE)
                 unsure = sum(1 for r in findings.results if r.status is Status.LOW_CONFIDENCE)
                 print(
-                    f"{source.name} -> {outcome.output.name}: {', '.join(labels) or 'no RADS/TNM'}"
+                    f"{source.name} -> {written}: {', '.join(labels) or 'no RADS/TNM'}"
                     f"; {entities} entities; "
                     f"impression {'yes' if any(r.kind == 'impression' for r in coded) else 'no'}"
                     + (f"; {unparsed} unparseable" if unparsed else "")
@@ -117,6 +120,11 @@ WATCH_OPTIONS = (
     "duplicates",
     "metrics_port",
     "min_confidence",
+    "dicom_port",
+    "dicom_host",
+    "dicom_ae_title",
+    "dicom_allowed_callers",
+    "dicom_send_to",
 )
 
 
@@ -127,6 +135,23 @@ def _watch_settings(args: argparse.Namespace):
     if not getattr(args, "poll", False):
         overrides["poll"] = None
     return load_settings(args.config, overrides)
+
+
+def cmd_dicom_listen(args: argparse.Namespace) -> int:
+    """`radlite dicom listen`: the drop-folder service with its C-STORE SCP on (port 11112
+    unless set); results are DICOM SRs unless --format says otherwise."""
+    from dataclasses import replace
+
+    from radlite_fhir.coding import load_code_tables
+    from radlite_fhir.service.run import run
+
+    load_code_tables()
+    if args.format is None:
+        args.format = "sr"
+    settings = _watch_settings(args)
+    if not settings.dicom_port:
+        settings = replace(settings, dicom_port=11112)
+    return run(settings)
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -212,6 +237,43 @@ class UsageError(RadliteError):
     """Wrong arguments: exit code 2."""
 
 
+def _add_service_options(parser: argparse.ArgumentParser) -> None:
+    """The options `radlite watch` and `radlite dicom listen` share."""
+    parser.add_argument("--outbox", type=Path, default=None, help="result folder")
+    parser.add_argument("--format", choices=OUTPUT_FORMATS, default=None)
+    parser.add_argument("--tasks", default=None, help="tasks (default: all four)")
+    parser.add_argument("--model", default=None, help="serve every task with this model")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--min-age-ms", type=int, default=None, help="ignore files younger than this (default 1000)"
+    )
+    parser.add_argument(
+        "--include", default=None, help="name patterns (default *.json,*.ndjson,*.jsonl,*.dcm)"
+    )
+    parser.add_argument("--exclude", default=None, help="name patterns to leave alone")
+    parser.add_argument("--poll", action="store_true", help="scan only, no inotify")
+    parser.add_argument("--poll-interval-s", type=float, default=None)
+    parser.add_argument(
+        "--after-success",
+        choices=("move", "delete"),
+        default=None,
+        help="move inputs to processed/ (default) or delete them",
+    )
+    parser.add_argument(
+        "--duplicates",
+        choices=("skip", "reemit"),
+        default=None,
+        help="content already done: skip (default) or write it again",
+    )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="loopback port for /healthz and /metrics (default 9464; 0: off)",
+    )
+    parser.add_argument("--min-confidence", type=float, default=None)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="radlite",
@@ -223,8 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     convert = commands.add_parser(
         "convert",
-        help="enrich FHIR DiagnosticReports (files or folders) into FHIR results",
-        description="Read FHIR R4 DiagnosticReports (JSON, Bundle, NDJSON), run the tasks on "
+        help="enrich FHIR DiagnosticReports or DICOM SRs (files or folders) into results",
+        description="Read FHIR R4 DiagnosticReports (JSON, Bundle, NDJSON) or DICOM SRs, run "
+        "the tasks on "
         "a local model, write one output per input into --out. Failures go to "
         "OUT/errors.jsonl while the rest converts. Exit 0: all converted; 1: some "
         "failed; 2: usage error.",
@@ -234,16 +297,17 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         type=Path,
         metavar="INPUT",
-        help="FHIR JSON/NDJSON files, or folders searched for them",
+        help="FHIR JSON/NDJSON or DICOM SR files, or folders searched for them",
     )
     convert.add_argument(
         "--out", type=Path, required=True, metavar="DIR", help="output folder (created if missing)"
     )
     convert.add_argument(
         "--format",
-        choices=("bundle", "ndjson"),
+        choices=OUTPUT_FORMATS,
         default="bundle",
-        help="transaction Bundle with conditional PUT (default), or NDJSON",
+        help="transaction Bundle with conditional PUT (default), NDJSON, or a DICOM "
+        "Comprehensive 3D SR (TID 1500) per report",
     )
     convert.add_argument(
         "--tasks",
@@ -332,7 +396,16 @@ def build_parser() -> argparse.ArgumentParser:
         "file and stop. /healthz and /metrics on 127.0.0.1:--metrics-port.",
     )
     status = commands.add_parser("status", help="print the service ledger's counts and errors")
-    for parser_ in (watch, status):
+    dicom = commands.add_parser("dicom", help="DICOM network edge of the service")
+    dicom_verbs = dicom.add_subparsers(dest="verb", required=True, metavar="VERB")
+    listen = dicom_verbs.add_parser(
+        "listen",
+        help="C-STORE SCP: SRs received from a PACS or RIS go through the drop-folder path",
+        description="Run the drop-folder service (every `radlite watch` option applies) with "
+        "a C-STORE SCP that writes each received SR into the inbox. Result SRs (--format sr, "
+        "the default here) are sent by C-STORE to --send-to when it is set.",
+    )
+    for parser_ in (watch, status, listen):
         parser_.add_argument("--inbox", type=Path, default=None, help="drop folder")
         parser_.add_argument(
             "--state-dir",
@@ -342,40 +415,30 @@ def build_parser() -> argparse.ArgumentParser:
             "radlite-state beside the inbox)",
         )
         parser_.add_argument("--config", type=Path, default=None, help="TOML settings file")
-    watch.add_argument("--outbox", type=Path, default=None, help="result folder")
-    watch.add_argument("--format", choices=("bundle", "ndjson"), default=None)
-    watch.add_argument("--tasks", default=None, help="tasks (default: all four)")
-    watch.add_argument("--model", default=None, help="serve every task with this model")
-    watch.add_argument("--threads", type=int, default=None)
-    watch.add_argument(
-        "--min-age-ms", type=int, default=None, help="ignore files younger than this (default 1000)"
+    for parser_ in (watch, listen):
+        _add_service_options(parser_)
+    listen.add_argument(
+        "--port", dest="dicom_port", type=int, default=None, help="listening port (11112)"
     )
-    watch.add_argument(
-        "--include", default=None, help="name patterns (default *.json,*.ndjson,*.jsonl)"
+    listen.add_argument("--host", dest="dicom_host", default=None, help="bind address (0.0.0.0)")
+    listen.add_argument(
+        "--ae-title", dest="dicom_ae_title", default=None, help="our AE title (RADLITE)"
     )
-    watch.add_argument("--exclude", default=None, help="name patterns to leave alone")
-    watch.add_argument("--poll", action="store_true", help="scan only, no inotify")
-    watch.add_argument("--poll-interval-s", type=float, default=None)
-    watch.add_argument(
-        "--after-success",
-        choices=("move", "delete"),
+    listen.add_argument(
+        "--allowed-ae",
+        dest="dicom_allowed_callers",
         default=None,
-        help="move inputs to processed/ (default) or delete them",
+        help="comma-separated calling AE titles to accept (default: any)",
     )
-    watch.add_argument(
-        "--duplicates",
-        choices=("skip", "reemit"),
+    listen.add_argument(
+        "--send-to",
+        dest="dicom_send_to",
         default=None,
-        help="content already done: skip (default) or write it again",
+        metavar="AE@HOST:PORT",
+        help="C-STORE destination for result SRs",
     )
-    watch.add_argument(
-        "--metrics-port",
-        type=int,
-        default=None,
-        help="loopback port for /healthz and /metrics (default 9464; 0: off)",
-    )
-    watch.add_argument("--min-confidence", type=float, default=None)
     watch.set_defaults(func=cmd_watch)
+    listen.set_defaults(func=cmd_dicom_listen)
     status.set_defaults(func=cmd_status)
 
     models = commands.add_parser("models", help="fetch, register, list and verify models")

@@ -7,6 +7,7 @@ site can correct a code in YAML without touching Python.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -49,7 +50,7 @@ class SectionDef:
     headings: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hash: the one loaded instance keys caches
 class CodeTables:
     systems: dict[str, str]
     rads: dict[str, RadsSystem]
@@ -58,6 +59,7 @@ class CodeTables:
     tnm: dict[str, Any]
     sections: dict[str, SectionDef]
     observations: dict[str, Any]
+    dicom_sr: dict[str, Any]
 
     def uri(self, name: str) -> str:
         """Resolve a short system name of the YAML tables into a FHIR system URI."""
@@ -129,6 +131,58 @@ class CodeTables:
         for key in path:
             node = node[key]
         return [self.coding(c) for c in node]
+
+    # --- DICOM ------------------------------------------------------------------------
+    def dicom_code(self, codings: Sequence[Coding], meaning: str) -> DicomCode:
+        """A coded concept for DICOM: the first coding of a scheme DICOM names
+        (dicom_sr.yaml), else the last coding (the project's own) under the private
+        designator. Meanings are cut to DICOM's 64 characters."""
+        designators = {self.uri(k): v for k, v in self.dicom_sr["designators"].items()}
+        chosen = next((c for c in codings if c["system"] in designators), None)
+        if chosen is not None:
+            scheme, value = designators[chosen["system"]], chosen["code"]
+        else:
+            own = codings[-1]
+            scheme = self.dicom_sr["private_designator"]
+            value = f"{own['system'].rsplit('/', 1)[-1]}:{own['code']}"
+        meaning = (chosen or {}).get("display", meaning)[:64]
+        return DicomCode(value, scheme, meaning, self.dicom_sr["designator_versions"].get(scheme))
+
+    def label_of_dicom_value(self, code: DicomCode) -> str | None:
+        """The result label ('BI-RADS 4B', 'cT2') a DICOM value code stands for."""
+        return _dicom_labels(self).get((code.scheme, code.value))
+
+
+@dataclass(frozen=True)
+class DicomCode:
+    """A DICOM coded concept: CodeValue, CodingSchemeDesignator, CodeMeaning and, where the
+    designator needs one, CodingSchemeVersion."""
+
+    value: str
+    scheme: str
+    meaning: str
+    version: str | None = None
+
+
+@cache
+def _dicom_labels(tables: CodeTables) -> dict[tuple[str, str], str]:
+    """Every RADS and TNM value code the SR writer can emit -> its label (for reading back).
+    Codes shared by two labels (none today) would be dropped rather than guessed."""
+    seen: dict[tuple[str, str], set[str]] = {}
+    labels: list[tuple[list[Coding], str, str]] = [
+        (tables.rads_value(c), c.display, c.label)
+        for system in tables.rads.values()
+        for c in system.categories.values()
+    ]
+    for axis in ("T", "N", "M"):
+        for category in tables.tnm_categories(axis):
+            for prefix in "cp":
+                prefixed = f"{prefix}{category}"
+                labels.append((tables.tnm_value(prefixed), prefixed, prefixed))
+    for codings, meaning, label in labels:
+        code = tables.dicom_code(codings, meaning)
+        seen.setdefault((code.scheme, code.value), set()).add(label)
+    return {key: next(iter(found)) for key, found in seen.items() if len(found) == 1}
 
 
 def _slug(text: str) -> str:
@@ -228,4 +282,5 @@ def load_code_tables() -> CodeTables:
         tnm=tnm,
         sections=sections,
         observations=observations,
+        dicom_sr=_load_yaml("dicom_sr.yaml"),
     )

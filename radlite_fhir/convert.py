@@ -18,22 +18,25 @@ from radlite_fhir.errors import InputError
 from radlite_fhir.pipeline import Pipeline
 from radlite_fhir.readers import read_path
 from radlite_fhir.report import Findings
+from radlite_fhir.writers.dicom_sr import NothingToWrite, sr_bytes
 from radlite_fhir.writers.fhir import render
 
-INPUT_SUFFIXES = {".json", ".ndjson", ".jsonl"}
-OUTPUT_SUFFIX = {"bundle": ".bundle.json", "ndjson": ".ndjson"}
+INPUT_SUFFIXES = {".json", ".ndjson", ".jsonl", ".dcm"}
+OUTPUT_SUFFIX = {"bundle": ".bundle.json", "ndjson": ".ndjson", "sr": ".sr.dcm"}
+OUTPUT_FORMATS = tuple(OUTPUT_SUFFIX)
 
 
 @dataclass
 class FileOutcome:
     source: Path
-    output: Path | None = None
+    outputs: list[Path] = field(default_factory=list)
     findings: list[Findings] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
 
 
 def expand_inputs(paths: list[Path]) -> Iterator[Path]:
-    """Files as given; folders walked (sorted) for FHIR JSON/NDJSON, skipping dot-files."""
+    """Files as given; folders walked (sorted) for FHIR JSON/NDJSON and DICOM, skipping
+    dot-files."""
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
@@ -47,13 +50,14 @@ def expand_inputs(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, content: str | bytes) -> None:
     """Write via a temporary file in the same folder, fsync, rename: never a partial file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -62,13 +66,14 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def output_name(source: Path, output_format: str) -> str:
+def output_name(source: Path, output_format: str, part: int | None = None) -> str:
+    """`<stem><suffix>`; `part` numbers the SRs of an input that holds several reports."""
     stem = source.name
-    for suffix in (".ndjson", ".jsonl", ".json"):
+    for suffix in (".ndjson", ".jsonl", ".json", ".dcm"):
         if stem.lower().endswith(suffix):
             stem = stem[: -len(suffix)]
             break
-    return stem + OUTPUT_SUFFIX[output_format]
+    return stem + (f".{part}" if part is not None else "") + OUTPUT_SUFFIX[output_format]
 
 
 def convert_file(
@@ -83,9 +88,21 @@ def convert_file(
         return outcome
     outcome.errors.extend(read.errors)
     outcome.findings = [pipeline.enrich(report) for report in read.reports]
-    if outcome.findings:
-        outcome.output = out_dir / output_name(source, output_format)
-        write_atomic(outcome.output, render(outcome.findings, output_format))
+    if not outcome.findings:
+        return outcome
+    if output_format != "sr":
+        outcome.outputs.append(out_dir / output_name(source, output_format))
+        write_atomic(outcome.outputs[0], render(outcome.findings, output_format))
+        return outcome
+    several = len(outcome.findings) > 1
+    for number, findings in enumerate(outcome.findings, start=1):
+        try:
+            data = sr_bytes(findings)
+        except NothingToWrite:
+            continue  # no coded result and no impression: an empty SR helps no one
+        path = out_dir / output_name(source, "sr", number if several else None)
+        write_atomic(path, data)
+        outcome.outputs.append(path)
     return outcome
 
 

@@ -23,12 +23,32 @@ class Section:
 
 
 @dataclass(frozen=True)
+class DicomSource:
+    """The DICOM identity of an SR input: what a result SR needs to join the same study and to
+    list the source as evidence. Empty strings where the source leaves a type 2 element
+    empty."""
+
+    sop_class_uid: str
+    sop_instance_uid: str
+    series_uid: str
+    patient_id: str = ""
+    patient_name: str = ""
+    patient_birth_date: str = ""
+    patient_sex: str = ""
+    study_date: str = ""
+    study_time: str = ""
+    study_id: str = ""
+    referring_physician: str = ""
+
+
+@dataclass(frozen=True)
 class Report:
     """One radiology report as text plus the identity needed to write results back.
 
     `source_reference` and `subject` are FHIR Reference objects (JSON) that resolve outside the
     output Bundle (a literal `Type/id` or a logical reference by identifier); `source_digest`
-    is the sha256 of the source resource's canonical JSON, the input part of every identifier.
+    is the sha256 of the source resource's canonical JSON (of the file's bytes for DICOM), the
+    input part of every identifier. `dicom` is set for DICOM SR inputs.
     """
 
     text: str
@@ -41,6 +61,7 @@ class Report:
     code_text: str | None = None
     sections: tuple[Section, ...] = ()
     source_digest: str = ""
+    dicom: DicomSource | None = None
 
     def section_text(self, *keys: str) -> str | None:
         """Text of the first present section among `keys`, or None."""

@@ -9,7 +9,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 extras=""
-if [ "${1:-}" = "--dev" ]; then extras="[dev]"; fi
+if [ "${1:-}" = "--dev" ]; then
+  extras="[dev]"
+  # The DICOM tests validate what we write with dcmtk (dsrdump) and PixelMed, and use Orthanc
+  # as a PACS peer: Debian packages.
+  packages="dcmtk pixelmed-apps orthanc"
+  if ! { command -v dsrdump && command -v Orthanc && [ -f /usr/share/java/pixelmed.jar ]; } >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get install -y -q $packages >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q $packages >/dev/null; }
+      # The package starts a system Orthanc on 4242/8042; the tests run their own.
+      command -v service >/dev/null && service orthanc stop >/dev/null 2>&1 || true
+    else
+      echo "install.sh --dev: the tests need Debian packages: sudo apt-get install $packages" >&2
+      exit 1
+    fi
+  fi
+fi
 
 if [ -z "${CMAKE_ARGS:-}" ]; then
   CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"

@@ -81,3 +81,35 @@ def llama_cpp_tools() -> Path:
             os.environ.pop("RADLITE_HOME")
         else:
             os.environ["RADLITE_HOME"] = previous
+
+
+HIGHDICOM_SR_DOCUMENT_SHA256 = "1c291a931a91f096dcef26847e9dff7be2f356d752219d5e07136bc41efd6372"
+
+
+@pytest.fixture(scope="session")
+def highdicom_sr_document() -> Path:
+    """highdicom's own test SR (data/test_files/sr_document.dcm), from its 0.18.0 sdist on
+    PyPI (later sdists leave the test files out), fetched once into the cache, sha256 pinned."""
+    import hashlib
+    import subprocess
+    import sys
+    import tarfile
+    import tempfile
+
+    target = MODEL_CACHE / "third-party" / "highdicom-sr_document.dcm"
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary",
+                 ":all:", "--dest", tmp, "highdicom==0.18.0"],
+                check=True,
+            )  # fmt: skip
+            with tarfile.open(next(Path(tmp).glob("highdicom-0.18.0.tar.gz"))) as sdist:
+                member = sdist.extractfile("highdicom-0.18.0/data/test_files/sr_document.dcm")
+                assert member is not None
+                data = member.read()
+        if hashlib.sha256(data).hexdigest() != HIGHDICOM_SR_DOCUMENT_SHA256:
+            pytest.fail("highdicom's sr_document.dcm does not match its pinned sha256")
+        target.write_bytes(data)
+    return target

@@ -250,3 +250,45 @@ def test_models_commands(
         handle.write(b"\x00\x01")
     assert main(["models", "verify", "radlite-q25"]) == 1
     assert "changed or damaged" in capsys.readouterr().err
+
+
+@pytest.mark.model
+def test_convert_format_sr_from_fhir_and_from_sr(
+    home_with_models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pydicom import dcmread
+
+    from radlite_fhir.readers.dicom_sr import read_result_sr
+    from tests.sr_files import make_sr
+
+    source_sr = make_sr(
+        tmp_path / "in" / "report.dcm",
+        {"findings": "Clear lungs.", "impression": "No acute disease."},
+        study_uid="1.2.3.4.99",
+    )
+    out = tmp_path / "out"
+    code = main(
+        [
+            "convert",
+            str(SAMPLES / "bundle-ct-head.json"),
+            str(source_sr.parent),
+            "--out",
+            str(out),
+            "--format",
+            "sr",
+            "--model",
+            "smollm2-135m",
+            "--tasks",
+            "rads,impression",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["bundle-ct-head.sr.dcm", "report.sr.dcm"]
+    from_fhir = dcmread(out / "bundle-ct-head.sr.dcm")
+    assert from_fhir.StudyInstanceUID == "1.2.826.0.1.3680043.10.1340.8.1"
+    assert from_fhir.AccessionNumber == "SYN-CT-0008"
+    assert read_result_sr(out / "report.sr.dcm").study_uid == "1.2.3.4.99"
+    assert "2 of 2 inputs converted" in capsys.readouterr().out
+    # Our own result SR dropped back in is refused, not enriched again.
+    assert main(["convert", str(out / "report.sr.dcm"), "--out", str(tmp_path / "again")]) == 1
+    assert "an AI result SR written by radlite-fhir" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from typing import Any
 
 from radlite_fhir.errors import InputError
 from radlite_fhir.fhir_schema import schema_errors
+from radlite_fhir.readers.files import read_limited
 from radlite_fhir.readers.html_text import html_to_text
 from radlite_fhir.report import Report, digest
 from radlite_fhir.sections import split_sections
@@ -50,19 +51,7 @@ def read_fhir_file(path: Path | str, max_bytes: int) -> ReadOutcome:
 
 
 def _read_text(path: Path, max_bytes: int) -> str:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise InputError(path, f"cannot be read: {exc.strerror}") from None
-    if size == 0:
-        raise InputError(path, "file is empty")
-    if size > max_bytes:
-        raise InputError(
-            path,
-            f"file is {size / 1e6:.1f} MB, over the input limit of "
-            f"{max_bytes / 1e6:.1f} MB (setting max_input_mb)",
-        )
-    data = path.read_bytes()
+    data = read_limited(path, max_bytes)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

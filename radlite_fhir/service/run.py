@@ -12,12 +12,14 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from radlite_fhir.engine.registry import Registry
 from radlite_fhir.errors import ModelError
 from radlite_fhir.pipeline import Pipeline, PipelineSettings, parse_task_list
-from radlite_fhir.service import http
+from radlite_fhir.service import dicom_net, http
 from radlite_fhir.service.settings import WatchSettings
 from radlite_fhir.service.worker import Service
 
@@ -34,6 +36,9 @@ JSON_FIELDS = (
     "inbox",
     "port",
     "model",
+    "calling_ae",
+    "ae_title",
+    "to",
 )
 
 
@@ -76,8 +81,21 @@ def run(settings: WatchSettings) -> int:
             min_confidence=settings.min_confidence,
         ),
     )
-    service = Service(settings, pipeline)
+    service = Service(settings, pipeline, _sender(settings))
     model_ready = False
+    listener = None
+    if settings.dicom_port:
+        listener = dicom_net.start_listener(
+            settings.dicom_ae_title,
+            settings.dicom_host,
+            settings.dicom_port,
+            settings.inbox,
+            settings.dicom_allowed_callers,
+        )
+        log.info(
+            "dicom listening",
+            extra={"port": listener.server_address[1], "ae_title": settings.dicom_ae_title},
+        )
     server = None
     if settings.metrics_port:
         server = http.serve(
@@ -116,9 +134,31 @@ def run(settings: WatchSettings) -> int:
         observer.stop()
     if server is not None:
         server.shutdown()
+    if listener is not None:
+        listener.shutdown()
     service.ledger.close()
     log.info("service stopped")
     return 0
+
+
+def _sender(settings: WatchSettings) -> Callable[[list[Path]], None] | None:
+    """C-STORE each result SR to the configured destination. A failed send is logged with
+    the file's name; the SR stays in the outbox, to be sent again by hand."""
+    if not settings.dicom_send_to:
+        return None
+    destination = dicom_net.Destination.parse(settings.dicom_send_to)
+
+    def send(outputs: list[Path]) -> None:
+        for output in outputs:
+            if not output.name.endswith(".dcm"):
+                continue
+            try:
+                dicom_net.send(output, destination, settings.dicom_ae_title)
+                log.info("sr sent", extra={"file": output.name, "to": destination.ae_title})
+            except (dicom_net.SendError, OSError) as exc:
+                log.error("sr not sent", extra={"file": output.name, "reason": str(exc)})
+
+    return send
 
 
 def _observe(settings: WatchSettings, wake: threading.Event) -> Any:

@@ -21,7 +21,7 @@ class WatchSettings:
     model: str | None = None
     threads: int | None = None
     min_age_ms: int = 1000  # partial-write guard (Mirth's default)
-    include: tuple[str, ...] = ("*.json", "*.ndjson", "*.jsonl")
+    include: tuple[str, ...] = ("*.json", "*.ndjson", "*.jsonl", "*.dcm")
     exclude: tuple[str, ...] = ()
     poll: bool = False  # scan only, no inotify (network shares)
     poll_interval_s: float = 2.0
@@ -32,6 +32,12 @@ class WatchSettings:
     metrics_host: str = "127.0.0.1"
     max_input_mb: float = 20.0
     min_confidence: float = 0.5
+    # DICOM network edge (`radlite dicom listen`): C-STORE SCP into the inbox, results out.
+    dicom_port: int = 0  # 0: no listener
+    dicom_host: str = "0.0.0.0"
+    dicom_ae_title: str = "RADLITE"
+    dicom_allowed_callers: tuple[str, ...] = ()  # empty: any calling AE title
+    dicom_send_to: str = ""  # AE_TITLE@host:port that receives result SRs; empty: none
 
     @property
     def state(self) -> Path:
@@ -75,10 +81,14 @@ def load_settings(config: Path | None, overrides: dict[str, Any]) -> WatchSettin
             values[name] = env
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = replace(WatchSettings(), **{k: _coerce(k, known[k], v) for k, v in values.items()})
-    if settings.format not in ("bundle", "ndjson"):
-        raise ConfigError(f"format must be bundle or ndjson, not {settings.format!r}")
+    if settings.format not in ("bundle", "ndjson", "sr"):
+        raise ConfigError(f"format must be bundle, ndjson or sr, not {settings.format!r}")
     if settings.after_success not in ("move", "delete"):
         raise ConfigError("after_success must be move or delete")
     if settings.duplicates not in ("skip", "reemit"):
         raise ConfigError("duplicates must be skip or reemit")
+    if settings.dicom_send_to:
+        from radlite_fhir.service.dicom_net import Destination
+
+        Destination.parse(settings.dicom_send_to)  # a typo stops start-up, not the first send
     return settings

@@ -16,6 +16,7 @@ import os
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,9 +47,17 @@ class Metrics:
 
 
 class Service:
-    def __init__(self, settings: WatchSettings, pipeline: Pipeline) -> None:
+    def __init__(
+        self,
+        settings: WatchSettings,
+        pipeline: Pipeline,
+        on_outputs: Callable[[list[Path]], None] | None = None,
+    ) -> None:
+        """`on_outputs` receives the output files of each input once they are recorded as
+        done (the DICOM sender)."""
         self.settings = settings
         self.pipeline = pipeline
+        self.on_outputs = on_outputs
         state = settings.state
         self.work, self.processed, self.errors = (
             state / "work",
@@ -166,14 +175,16 @@ class Service:
         self.metrics.unparseable += sum(
             1 for f in outcome.findings for r in f.results if r.status is Status.UNPARSEABLE
         )
-        if outcome.errors and outcome.output is None:
+        if outcome.errors and not outcome.outputs:
             self._fail(path, claim, outcome.errors)
             return
-        outputs = [outcome.output.name] if outcome.output else []
+        outputs = [output.name for output in outcome.outputs]
         if outcome.errors:  # NDJSON with some bad lines: results written, lines reported
             self._write_reason(path.name, outcome.errors)
         self._settle(path, claim, "done", outputs)
         self.metrics.processed += 1
+        if self.on_outputs is not None and outcome.outputs:
+            self.on_outputs(outcome.outputs)
         log.info(
             "file done", extra={"file": path.name, "outputs": outputs, "seconds": round(seconds, 3)}
         )

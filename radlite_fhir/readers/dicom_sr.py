@@ -1,0 +1,260 @@
+"""DICOM Structured Report input: Basic Text, Enhanced, Comprehensive and Comprehensive 3D SR.
+
+The content tree is walked with pydicom, not highdicom: highdicom's reader refuses Basic Text
+SR and by-reference content items, both common in what reporting systems send. Section
+containers are recognised by their LOINC code and by the older DCM codes (CID 7001 and its
+predecessors, mappings/sections.yaml); every TEXT, CODE, NUM, PNAME and DATE item becomes a
+line of the report text, in tree order, under the canonical heading of its section, so the
+product's one sectioning rule (sections.py) applies to SR and FHIR input alike.
+By-reference items point at content written elsewhere in the tree and are not repeated.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from radlite_fhir.coding import DicomCode, load_code_tables
+from radlite_fhir.errors import InputError
+from radlite_fhir.readers.files import read_limited
+from radlite_fhir.report import DicomSource, Report, digest
+from radlite_fhir.sections import split_sections
+
+DICOM_UID_SYSTEM = "urn:dicom:uid"
+TEXT_VALUE_TYPES = {"TEXT", "CODE", "NUM", "PNAME", "DATE"}
+CONTEXT_RELATIONSHIPS = {"HAS OBS CONTEXT", "HAS ACQ CONTEXT"}
+
+
+def is_dicom(head: bytes) -> bool:
+    """Part 10 files carry 'DICM' after a 128-byte preamble."""
+    return len(head) >= 132 and head[128:132] == b"DICM"
+
+
+def read_dicom_sr(path: Path | str, max_bytes: int) -> Report:
+    """The report an SR file carries; InputError naming the file for anything else."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    path = Path(path)
+    data = read_limited(path, max_bytes)
+    try:
+        dataset = pydicom.dcmread(io.BytesIO(data))
+    except InvalidDicomError:
+        raise InputError(path, "not a DICOM file (no DICM preamble)") from None
+    except Exception as exc:  # pydicom raises many types on truncated or garbled data
+        raise InputError(path, f"corrupt DICOM file: {type(exc).__name__}: {exc}") from None
+    _refuse_truncated(path, dataset, len(data))
+    try:
+        return _report(path, dataset, digest(data))
+    except InputError:
+        raise
+    except Exception as exc:  # a malformed element deep in the tree surfaces on access
+        raise InputError(path, f"corrupt DICOM SR: {type(exc).__name__}: {exc}") from None
+
+
+def _refuse_truncated(path: Path, dataset: Any, size: int) -> None:
+    """pydicom reads a cut-off file without complaint: a top-level element whose declared
+    length runs past the end of the file means the transfer was cut."""
+    for tag in dataset.keys():  # noqa: SIM118 - iterating a Dataset converts raw elements
+        raw = dataset.get_item(tag)
+        length, offset = getattr(raw, "length", None), getattr(raw, "value_tell", None)
+        if length is None or offset is None or length == 0xFFFFFFFF:
+            continue
+        if offset + length > size:
+            raise InputError(
+                path,
+                f"corrupt DICOM file: truncated ({raw.tag} declares {length} bytes at offset "
+                f"{offset}, the file ends at {size})",
+            )
+
+
+def _report(path: Path, dataset: Any, source_digest: str) -> Report:
+    sop_class = str(dataset.get("SOPClassUID", ""))
+    if dataset.get("ValueType") != "CONTAINER" or "ContentSequence" not in dataset:
+        kind = getattr(dataset.get("SOPClassUID"), "name", "") or sop_class or "unknown SOP class"
+        raise InputError(path, f"DICOM {kind} instance, not a structured report")
+    if str(dataset.get("Manufacturer", "")) == load_code_tables().dicom_sr["manufacturer"]:
+        raise InputError(path, "an AI result SR written by radlite-fhir: not enriched again")
+    text = _text(dataset)
+    if not text.strip():
+        raise InputError(path, "DICOM SR carries no report text (no TEXT, CODE, NUM items)")
+    sop_instance = str(dataset.get("SOPInstanceUID", ""))
+    study_uid = str(dataset.get("StudyInstanceUID", "")) or None
+    source = DicomSource(
+        sop_class_uid=sop_class,
+        sop_instance_uid=sop_instance,
+        series_uid=str(dataset.get("SeriesInstanceUID", "")),
+        patient_id=str(dataset.get("PatientID", "")),
+        patient_name=str(dataset.get("PatientName", "")),
+        patient_birth_date=str(dataset.get("PatientBirthDate", "")),
+        patient_sex=str(dataset.get("PatientSex", "")),
+        study_date=str(dataset.get("StudyDate", "")),
+        study_time=str(dataset.get("StudyTime", "")),
+        study_id=str(dataset.get("StudyID", "")),
+        referring_physician=str(dataset.get("ReferringPhysicianName", "")),
+    )
+    if not (sop_instance and study_uid):
+        raise InputError(path, "DICOM SR lacks its SOP Instance UID or Study Instance UID")
+    title = _concept(dataset)
+    return Report(
+        text=text,
+        source_path=str(path),
+        source_reference={
+            "type": "DocumentReference",
+            "identifier": {"system": DICOM_UID_SYSTEM, "value": f"urn:oid:{sop_instance}"},
+        },
+        source_format="dicom-sr",
+        subject=(
+            {"type": "Patient", "identifier": {"value": source.patient_id}}
+            if source.patient_id
+            else None
+        ),
+        study_uid=study_uid,
+        accession=str(dataset.get("AccessionNumber", "")) or None,
+        code_text=title[1] if title else None,
+        sections=split_sections(text),
+        source_digest=source_digest,
+        dicom=source,
+    )
+
+
+@cache
+def _section_headings() -> dict[tuple[str, str], tuple[str, str]]:
+    """(scheme, code) of a section container -> (section key, the heading we write)."""
+    out: dict[tuple[str, str], tuple[str, str]] = {}
+    for section in load_code_tables().sections.values():
+        heading = section.headings[0].upper()
+        out[("LN", section.loinc)] = (section.key, heading)
+        for code in section.dcm:
+            out[("DCM", code)] = (section.key, heading)
+    return out
+
+
+def _concept(item: Any) -> tuple[str, str] | None:
+    """((scheme, code), meaning) of an item's concept name, or None."""
+    sequence = item.get("ConceptNameCodeSequence")
+    if not sequence:
+        return None
+    code = sequence[0]
+    value = code.get("CodeValue") or code.get("LongCodeValue") or code.get("URNCodeValue") or ""
+    return (str(code.get("CodingSchemeDesignator", "")), str(value)), str(
+        code.get("CodeMeaning", "")
+    )
+
+
+def _text(dataset: Any) -> str:
+    """The report text: section headings where the section changes, one line per item.
+    Empty when only observation or acquisition context was found (no report in it)."""
+    lines: list[str] = []
+    current: str | None = None
+    content = False
+    for section, line, context in _walk(dataset.ContentSequence, None):
+        content = content or not context
+        if section is not None and section[0] != current:
+            current = section[0]
+            if lines:
+                lines.append("")
+            lines.append(f"{section[1]}:")
+        lines.append(line)
+    return "\n".join(lines).strip() if content else ""
+
+
+def _walk(
+    items: Any, section: tuple[str, str] | None
+) -> Iterator[tuple[tuple[str, str] | None, str, bool]]:
+    """(section, line, whether the item is context) for every item that has text."""
+    for item in items:
+        if "ReferencedContentItemIdentifier" in item:
+            continue  # by-reference: its content is written where it sits in the tree
+        value_type = item.get("ValueType", "")
+        concept = _concept(item)
+        inner = section
+        if value_type == "CONTAINER" and concept is not None:
+            inner = _section_headings().get(concept[0], section)
+        elif value_type in TEXT_VALUE_TYPES:
+            line = _line(item, value_type, concept[1] if concept else "")
+            if line:
+                yield section, line, item.get("RelationshipType", "") in CONTEXT_RELATIONSHIPS
+        if "ContentSequence" in item:
+            yield from _walk(item.ContentSequence, inner)
+
+
+def _line(item: Any, value_type: str, name: str) -> str:
+    if value_type == "TEXT":
+        return str(item.get("TextValue", "")).strip()
+    if value_type == "CODE":
+        codes = item.get("ConceptCodeSequence") or []
+        value = str(codes[0].get("CodeMeaning", "")) if codes else ""
+    elif value_type == "NUM":
+        measured = item.get("MeasuredValueSequence") or []
+        if not measured:
+            return ""
+        number = str(measured[0].get("NumericValue", "")).strip()
+        units = measured[0].get("MeasurementUnitsCodeSequence") or []
+        unit = str(units[0].get("CodeValue", "")) if units else ""
+        value = f"{number} {unit}".strip() if unit not in ("1", "{ratio}") else number
+    elif value_type == "PNAME":
+        value = str(item.get("PersonName", "")).replace("^", " ").strip()
+    else:  # DATE
+        raw = str(item.get("Date", ""))
+        value = f"{raw[:4]}-{raw[4:6]}-{raw[6:8]}" if len(raw) == 8 else raw
+    value = value.strip()
+    if not value:
+        return ""
+    return f"{name}: {value}" if name else value
+
+
+@dataclass(frozen=True)
+class ResultSr:
+    """What a result SR of ours says: result key -> label, the impression, the algorithms."""
+
+    coded: dict[str, str]
+    impression: str | None
+    algorithms: tuple[str, ...]
+    study_uid: str
+
+
+def read_result_sr(path: Path | str) -> ResultSr:
+    """Read back a TID 1500 SR this product wrote (the round trip of writers/dicom_sr.py):
+    each measurement group's tracking identifier and the label its value code stands for."""
+    import pydicom
+
+    dataset = pydicom.dcmread(path)
+    tables = load_code_tables()
+    coded: dict[str, str] = {}
+    algorithms: list[str] = []
+    impression = None
+    for item in _all_items(dataset.ContentSequence):
+        concept = _concept(item)
+        if concept is None or item.get("ValueType") != "CONTAINER":
+            continue
+        if concept[0] == ("DCM", "125007"):  # Measurement Group
+            children = {(_concept(c) or ((), ""))[0]: c for c in item.ContentSequence}
+            key = str(children[("DCM", "112039")].TextValue)  # Tracking Identifier
+            algorithms.append(str(children[("DCM", "111001")].TextValue))  # Algorithm Name
+            value = next(c for c in item.ContentSequence if c.ValueType == "CODE")
+            code = value.ConceptCodeSequence[0]
+            label = tables.label_of_dicom_value(
+                DicomCode(
+                    str(code.get("CodeValue") or code.get("LongCodeValue")),
+                    str(code.CodingSchemeDesignator),
+                    str(code.CodeMeaning),
+                )
+            )
+            coded[key] = label or str(code.CodeMeaning)
+        elif concept[0] == ("UMLS", "C0034375"):  # Qualitative Evaluations
+            impression = next(
+                (str(c.TextValue) for c in item.ContentSequence if c.ValueType == "TEXT"), None
+            )
+    return ResultSr(coded, impression, tuple(dict.fromkeys(algorithms)), dataset.StudyInstanceUID)
+
+
+def _all_items(items: Any) -> Iterator[Any]:
+    for item in items:
+        yield item
+        if "ContentSequence" in item:
+            yield from _all_items(item.ContentSequence)

@@ -1,0 +1,304 @@
+"""DICOM SR output: a Comprehensive 3D SR with a TID 1500 Measurement Report root (IHE AIR).
+
+One measurement group (TID 1501) per coded result, its value a QualitativeEvaluation (RADS
+assessment, cT/cN/cM category), with the algorithm (TID 4019: model name, version, sha256,
+prompt profile and version) and a tracking identifier (UID and the result's key). The device
+observer is the model. The generated impression is a TEXT item in the report's Qualitative
+Evaluations container, the one place TID 1500 allows free text about the whole report.
+Entities are not written: they have no coded value.
+
+The SR joins the source's study in a new series marked as AI output, UNVERIFIED and
+PRELIMINARY. An SR source is listed as evidence; a FHIR source has no DICOM instance to cite,
+so the SR carries its patient, study UID and accession only (and a study UID derived from the
+report when it has none). UIDs derive from the source, the models and the prompt versions, so
+re-processing gives the same UIDs; with `recorded` the content dates are fixed too and the
+bytes repeat.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+from radlite_fhir import __version__
+from radlite_fhir.coding import CodeTables, DicomCode, load_code_tables
+from radlite_fhir.report import DicomSource, Findings, ModelInfo, Report, Status, TaskResult
+
+CODED_KINDS = ("rads", "T", "N", "M")
+IMAGING_MEASUREMENTS = ("126010", "DCM")
+
+
+class NothingToWrite(ValueError):
+    """The findings hold nothing an SR can carry (no coded result, no impression)."""
+
+
+RULES_ALGORITHM = "radlite-fhir explicit-statement rules"
+
+
+def sr_bytes(findings: Findings, recorded: str | None = None) -> bytes:
+    """The Part 10 file of the result SR for one report."""
+    from pydicom import dcmwrite
+
+    buffer = io.BytesIO()
+    dcmwrite(buffer, build_sr(findings, recorded), enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def build_sr(findings: Findings, recorded: str | None = None) -> Any:
+    """The highdicom Comprehensive3DSR of one report's findings."""
+    import highdicom as hd
+    from pydicom.uid import generate_uid
+
+    tables = load_code_tables()
+    config = tables.dicom_sr
+    report = findings.report
+    models = _models(findings)
+    source = _source(report)
+    sop_uid = generate_uid(
+        entropy_srcs=[
+            "radlite-fhir sr",
+            report.source_digest,
+            *(m.sha256 for m in models),
+            *(m.adapter_sha256 or "" for m in models),
+            *(m.prompt_version for m in models),
+        ]
+    )
+    observer = models[0] if models else None
+    device = hd.sr.DeviceObserverIdentifyingAttributes(
+        uid=generate_uid(entropy_srcs=["radlite-fhir device", observer.sha256 if observer else ""]),
+        name=observer.name if observer else RULES_ALGORITHM,
+        manufacturer_name=config["manufacturer"],
+        model_name=f"{observer.name} {observer.version}"[:64] if observer else __version__,
+    )
+    groups = [
+        _group(tables, result, sop_uid)
+        for result in findings.results
+        if result.kind in CODED_KINDS and result.status is Status.CODED and result.value
+    ]
+    impression = next(
+        (
+            r.value
+            for r in findings.results
+            if r.kind == "impression" and r.status is Status.CODED and r.value
+        ),
+        None,
+    )
+    if not groups and not impression:
+        raise NothingToWrite("no coded result and no impression: no SR written")
+    content = hd.sr.MeasurementReport(
+        observation_context=hd.sr.ObservationContext(
+            observer_device_context=hd.sr.ObserverContext(
+                observer_type=hd.sr.CodedConcept("121007", "DCM", "Device"),
+                observer_identifying_attributes=device,
+            )
+        ),
+        procedure_reported=_concept(config["procedure_reported"]),
+        # highdicom insists on one group (TID 1500 asks for row 8, 10 or 12): an
+        # impression-only report gets a placeholder, removed below.
+        imaging_measurements=groups or [_placeholder_group()],
+    )
+    if not groups:
+        root = content[0].ContentSequence
+        root.pop(next(i for i, item in enumerate(root) if _is_imaging_measurements(item)))
+    if impression:
+        _add_impression(content, config, impression)
+    sr = hd.sr.Comprehensive3DSR(
+        evidence=[_evidence(report, source)],
+        content=content,
+        series_instance_uid=generate_uid(
+            entropy_srcs=["radlite-fhir series", source["StudyInstanceUID"], *_shas(models)]
+        ),
+        series_number=int(config["series_number"]),
+        sop_instance_uid=sop_uid,
+        instance_number=1,
+        manufacturer=config["manufacturer"],
+        is_complete=True,
+        is_final=False,
+        is_verified=False,
+        series_description=config["series_description"],
+    )
+    if report.dicom is None:
+        # No DICOM instance stands behind a FHIR report: cite none.
+        del sr.CurrentRequestedProcedureEvidenceSequence
+    sr.SoftwareVersions = __version__
+    sr.CodingSchemeIdentificationSequence = [_private_scheme(config)]
+    if recorded:
+        _fix_dates(sr, datetime.fromisoformat(recorded))
+    return sr
+
+
+def _models(findings: Findings) -> list[ModelInfo]:
+    """The models behind the written results, in order of first use, each once."""
+    seen: dict[str, ModelInfo] = {}
+    for result in findings.results:
+        if result.model is not None and result.status is not Status.SKIPPED:
+            seen.setdefault(result.model.sha256, result.model)
+    return list(seen.values())
+
+
+def _shas(models: list[ModelInfo]) -> list[str]:
+    return [m.sha256 for m in models]
+
+
+def _source(report: Report) -> dict[str, str]:
+    """Patient and study identity of the source: from the SR, or from the FHIR report."""
+    from pydicom.uid import generate_uid
+
+    dicom = report.dicom or DicomSource("", "", "")
+    patient_id = dicom.patient_id
+    if not patient_id and report.subject:
+        identifier = report.subject.get("identifier") or {}
+        reference = report.subject.get("reference") or ""
+        patient_id = identifier.get("value") or reference.rsplit("/", 1)[-1]
+    return {
+        "StudyInstanceUID": report.study_uid
+        or generate_uid(entropy_srcs=["radlite-fhir study", report.source_digest]),
+        "PatientID": patient_id[:64],
+        "PatientName": dicom.patient_name,
+        "PatientBirthDate": dicom.patient_birth_date,
+        "PatientSex": dicom.patient_sex,
+        "AccessionNumber": (report.accession or "")[:16],
+        "StudyID": dicom.study_id,
+        "StudyDate": dicom.study_date,
+        "StudyTime": dicom.study_time,
+        "ReferringPhysicianName": dicom.referring_physician,
+    }
+
+
+def _evidence(report: Report, source: dict[str, str]) -> Any:
+    """The dataset highdicom takes patient and study from, and lists as evidence."""
+    from pydicom.dataset import Dataset
+    from pydicom.uid import generate_uid
+
+    evidence = Dataset()
+    for keyword, value in source.items():
+        setattr(evidence, keyword, value)
+    if report.dicom is not None:
+        evidence.SOPClassUID = report.dicom.sop_class_uid
+        evidence.SOPInstanceUID = report.dicom.sop_instance_uid
+        evidence.SeriesInstanceUID = report.dicom.series_uid
+    else:  # placeholders for highdicom's bookkeeping; the evidence sequence is removed
+        evidence.SOPClassUID = "1.2.840.10008.5.1.4.1.1.88.11"
+        evidence.SOPInstanceUID = generate_uid(entropy_srcs=[report.source_digest, "fhir"])
+        evidence.SeriesInstanceUID = generate_uid(entropy_srcs=[report.source_digest, "series"])
+    return evidence
+
+
+def _concept(entry: dict[str, str]) -> Any:
+    from highdicom.sr import CodedConcept
+
+    return CodedConcept(str(entry["code"]), str(entry["scheme"]), str(entry["meaning"]))
+
+
+def _coded(code: DicomCode) -> Any:
+    from highdicom.sr import CodedConcept
+
+    return CodedConcept(code.value, code.scheme, code.meaning, code.version)
+
+
+def _name_and_value(tables: CodeTables, result: TaskResult) -> tuple[DicomCode, DicomCode]:
+    """The QualitativeEvaluation's concept name and value, from the same code tables as the
+    FHIR Observation's code and valueCodeableConcept."""
+    value = str(result.value)
+    if result.kind == "rads":
+        category = tables.rads_category(value)
+        if category is None:
+            raise ValueError(f"coded RADS result with unknown label {value!r}")
+        system = tables.rads[category.system]
+        return (
+            tables.dicom_code(tables.rads_concept(category.system), system.display),
+            tables.dicom_code(tables.rads_value(category), category.display),
+        )
+    pathologic = value.startswith("p")
+    return (
+        tables.dicom_code(
+            tables.tnm_concept(result.kind, pathologic),
+            f"{'p' if pathologic else 'c'}{result.kind} category",
+        ),
+        tables.dicom_code(tables.tnm_value(value), value),
+    )
+
+
+def _group(tables: CodeTables, result: TaskResult, sop_uid: str) -> Any:
+    import highdicom as hd
+    from pydicom.uid import generate_uid
+
+    name, value = _name_and_value(tables, result)
+    key = result.item_key or result.kind
+    model = result.model
+    if model is not None:
+        parameters = [
+            f"sha256={model.sha256}",
+            f"profile={model.profile}",
+            f"prompt={model.prompt_version}",
+            f"origin={result.origin.value}",
+        ]
+        if model.adapter_sha256:
+            parameters.append(f"adapter_sha256={model.adapter_sha256}")
+        algorithm = hd.sr.AlgorithmIdentification(
+            name=model.name[:64], version=model.version[:64], parameters=parameters
+        )
+    else:
+        algorithm = hd.sr.AlgorithmIdentification(
+            name=RULES_ALGORITHM, version=__version__, parameters=[f"origin={result.origin.value}"]
+        )
+    return hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(
+            uid=generate_uid(entropy_srcs=[sop_uid, key]), identifier=key
+        ),
+        algorithm_id=algorithm,
+        qualitative_evaluations=[
+            hd.sr.QualitativeEvaluation(name=_coded(name), value=_coded(value))
+        ],
+    )
+
+
+def _placeholder_group() -> Any:
+    import highdicom as hd
+
+    return hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(identifier="placeholder")
+    )
+
+
+def _is_imaging_measurements(item: Any) -> bool:
+    name = item.ConceptNameCodeSequence[0]
+    return (name.CodeValue, name.CodingSchemeDesignator) == IMAGING_MEASUREMENTS
+
+
+def _add_impression(content: Any, config: dict[str, Any], text: str) -> None:
+    from highdicom.sr import ContainerContentItem, RelationshipTypeValues, TextContentItem
+
+    container = ContainerContentItem(
+        name=_concept(config["qualitative_evaluations"]),
+        relationship_type=RelationshipTypeValues.CONTAINS,
+    )
+    container.ContentSequence = [
+        TextContentItem(
+            name=_concept(config["impression"]),
+            value=text,
+            relationship_type=RelationshipTypeValues.CONTAINS,
+        )
+    ]
+    content[0].ContentSequence.append(container)
+
+
+def _private_scheme(config: dict[str, Any]) -> Any:
+    from pydicom.dataset import Dataset
+
+    item = Dataset()
+    item.CodingSchemeDesignator = config["private_designator"]
+    item.CodingSchemeName = config["private_scheme_name"]
+    item.CodingSchemeResponsibleOrganization = config["manufacturer"]
+    return item
+
+
+def _fix_dates(sr: Any, when: datetime) -> None:
+    """Content, creation and series dates from the processing record, so the bytes repeat."""
+    date, time = when.strftime("%Y%m%d"), when.strftime("%H%M%S")
+    for prefix in ("Content", "InstanceCreation", "Series"):
+        setattr(sr, f"{prefix}Date", date)
+        setattr(sr, f"{prefix}Time", time)
+    for equipment in sr.get("ContributingEquipmentSequence", []):
+        equipment.ContributionDateTime = date + time
