@@ -14,7 +14,8 @@ from pathlib import Path
 from radlite_fhir import __version__
 from radlite_fhir.errors import RadliteError
 
-OUTPUT_FORMATS = ("bundle", "ndjson", "sr")  # convert.OUTPUT_SUFFIX; imported lazily there
+# The keys of convert.OUTPUT_SUFFIX (convert is imported lazily, for a fast start).
+OUTPUT_FORMATS = ("bundle", "enriched", "ndjson", "sr")
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_MAX_INPUT_MB = 20.0
@@ -152,6 +153,37 @@ def cmd_dicom_listen(args: argparse.Namespace) -> int:
     if not settings.dicom_port:
         settings = replace(settings, dicom_port=11112)
     return run(settings)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    from radlite_fhir.coding import load_code_tables
+    from radlite_fhir.engine.registry import Registry
+    from radlite_fhir.pipeline import Pipeline, PipelineSettings, parse_task_list
+    from radlite_fhir.service.api import ServeSettings, serve
+
+    load_code_tables()
+    token = os.environ.get("RADLITE_SERVE_TOKEN") or None
+    if args.token_file is not None:
+        try:
+            token = args.token_file.read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise UsageError(f"{args.token_file}: cannot be read: {exc.strerror}") from None
+    if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {args.host} without a bearer token", file=sys.stderr)
+    settings = ServeSettings(
+        host=args.host,
+        port=args.port,
+        token=token,
+        max_body_mb=args.max_body_mb,
+        queue_size=args.queue_size,
+    )
+    pipeline = Pipeline(
+        Registry.load(),
+        PipelineSettings(tasks=parse_task_list(args.tasks), model=args.model, threads=args.threads),
+    )
+    return serve(settings, pipeline)
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -306,7 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         choices=OUTPUT_FORMATS,
         default="bundle",
-        help="transaction Bundle with conditional PUT (default), NDJSON, or a DICOM "
+        help="transaction Bundle with conditional PUT (default), the same with the source "
+        "DiagnosticReport enriched (result references appended), NDJSON, or a DICOM "
         "Comprehensive 3D SR (TID 1500) per report",
     )
     convert.add_argument(
@@ -437,6 +470,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="AE@HOST:PORT",
         help="C-STORE destination for result SRs",
     )
+    serve = commands.add_parser(
+        "serve",
+        help="enrich over HTTP: POST /fhir/DiagnosticReport/$enrich, POST /dicom/enrich",
+        description="Serve synchronous enrichment over HTTP (OpenAPI at /openapi.json, "
+        "/healthz, /metrics). One model load shared by all requests behind a bounded queue "
+        "(503 with Retry-After when full). The bearer token comes from --token-file or "
+        "$RADLITE_SERVE_TOKEN; without one, keep the default loopback address.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (8080)")
+    serve.add_argument("--token-file", type=Path, default=None, help="file holding the token")
+    serve.add_argument("--max-body-mb", type=float, default=5.0, help="request size limit (5)")
+    serve.add_argument("--queue-size", type=int, default=8, help="waiting requests (8)")
+    serve.add_argument("--model", default=None, help="serve every task with this model")
+    serve.add_argument("--tasks", default="rads,staging,ner,impression")
+    serve.add_argument("--threads", type=int, default=None)
+    serve.set_defaults(func=cmd_serve)
     watch.set_defaults(func=cmd_watch)
     listen.set_defaults(func=cmd_dicom_listen)
     status.set_defaults(func=cmd_status)

@@ -14,16 +14,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from radlite_fhir.errors import InputError
+from radlite_fhir.errors import InputError, NotEnrichable
 from radlite_fhir.pipeline import Pipeline
 from radlite_fhir.readers import read_path
 from radlite_fhir.report import Findings
-from radlite_fhir.writers.dicom_sr import NothingToWrite, sr_bytes
+from radlite_fhir.writers.dicom_sr import NothingToWrite, enriched_sr_bytes, sr_bytes
 from radlite_fhir.writers.fhir import render
 
 INPUT_SUFFIXES = {".json", ".ndjson", ".jsonl", ".dcm"}
-OUTPUT_SUFFIX = {"bundle": ".bundle.json", "ndjson": ".ndjson", "sr": ".sr.dcm"}
-OUTPUT_FORMATS = tuple(OUTPUT_SUFFIX)
+OUTPUT_SUFFIX = {
+    "bundle": ".bundle.json",
+    "enriched": ".enriched.json",
+    "ndjson": ".ndjson",
+    "sr": ".sr.dcm",
+}
+ENRICHED_SR_SUFFIX = ".enriched.dcm"  # `enriched` from an SR source: a new SR version
 
 
 @dataclass
@@ -90,20 +95,36 @@ def convert_file(
     outcome.findings = [pipeline.enrich(report) for report in read.reports]
     if not outcome.findings:
         return outcome
-    if output_format != "sr":
-        outcome.outputs.append(out_dir / output_name(source, output_format))
-        write_atomic(outcome.outputs[0], render(outcome.findings, output_format))
+    dicom_source = outcome.findings[0].report.dicom is not None
+    if output_format == "sr" or (output_format == "enriched" and dicom_source):
+        _write_srs(outcome, out_dir, output_format)
         return outcome
+    try:
+        text = render(outcome.findings, output_format)
+    except NotEnrichable as exc:
+        outcome.errors.append(InputError(source, str(exc)))
+        return outcome
+    outcome.outputs.append(out_dir / output_name(source, output_format))
+    write_atomic(outcome.outputs[0], text)
+    return outcome
+
+
+def _write_srs(outcome: FileOutcome, out_dir: Path, output_format: str) -> None:
+    """One SR per report: the results SR, or (enriched) a new version of the source SR."""
     several = len(outcome.findings) > 1
     for number, findings in enumerate(outcome.findings, start=1):
         try:
-            data = sr_bytes(findings)
+            data = (
+                enriched_sr_bytes(findings) if output_format == "enriched" else sr_bytes(findings)
+            )
         except NothingToWrite:
             continue  # no coded result and no impression: an empty SR helps no one
-        path = out_dir / output_name(source, "sr", number if several else None)
+        name = output_name(outcome.source, "sr", number if several else None)
+        if output_format == "enriched":
+            name = name.removesuffix(OUTPUT_SUFFIX["sr"]) + ENRICHED_SR_SUFFIX
+        path = out_dir / name
         write_atomic(path, data)
         outcome.outputs.append(path)
-    return outcome
 
 
 def error_record(error: InputError) -> str:

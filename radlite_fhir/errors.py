@@ -29,3 +29,8 @@ class ModelError(RadliteError):
 
 class ConfigError(RadliteError):
     """A code table, registry or setting is invalid."""
+
+
+class NotEnrichable(RadliteError):
+    """The source cannot be given back enriched (a FHIR report with no id and no identifier,
+    or a source of the wrong kind for the output)."""

@@ -48,7 +48,8 @@ class Report:
     `source_reference` and `subject` are FHIR Reference objects (JSON) that resolve outside the
     output Bundle (a literal `Type/id` or a logical reference by identifier); `source_digest`
     is the sha256 of the source resource's canonical JSON (of the file's bytes for DICOM), the
-    input part of every identifier. `dicom` is set for DICOM SR inputs.
+    input part of every identifier. `dicom` is set for DICOM SR inputs; `source_resource` is
+    the DiagnosticReport as read, for writing it back enriched.
     """
 
     text: str
@@ -62,6 +63,7 @@ class Report:
     sections: tuple[Section, ...] = ()
     source_digest: str = ""
     dicom: DicomSource | None = None
+    source_resource: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def section_text(self, *keys: str) -> str | None:
         """Text of the first present section among `keys`, or None."""

@@ -4,6 +4,8 @@ verified by the product's own fetch code) and a private registry home per test."
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,19 +18,26 @@ MODEL_CACHE = Path(
 )
 
 
-def _pulled(name: str) -> Path:
-    from radlite_fhir.engine.fetch import pull
-    from radlite_fhir.engine.registry import Registry
-
+@contextmanager
+def cached_models_home() -> Iterator[None]:
+    """RADLITE_HOME set to the model cache for the duration (session-wide fixtures)."""
     previous = os.environ.get("RADLITE_HOME")
     os.environ["RADLITE_HOME"] = str(MODEL_CACHE)
     try:
-        return pull(Registry.load().get(name), log=lambda _message: None)
+        yield
     finally:
         if previous is None:
             os.environ.pop("RADLITE_HOME")
         else:
             os.environ["RADLITE_HOME"] = previous
+
+
+def _pulled(name: str) -> Path:
+    from radlite_fhir.engine.fetch import pull
+    from radlite_fhir.engine.registry import Registry
+
+    with cached_models_home():
+        return pull(Registry.load().get(name), log=lambda _message: None)
 
 
 @pytest.fixture(scope="session")

@@ -80,6 +80,8 @@ def make_sr(
     ds.ValueType, ds.ContinuityOfContent = "CONTAINER", "SEPARATE"
     ds.ConceptNameCodeSequence = [_code("18748-4", "LN", "Diagnostic Imaging Report")]
     ds.CompletionFlag, ds.VerificationFlag = "COMPLETE", "UNVERIFIED"
+    ds.PerformedProcedureCodeSequence = []
+    ds.ReferencedPerformedProcedureStepSequence = []
     observer = _item("PNAME", "HAS OBS CONTEXT", ("121008", "DCM", "Person Observer Name"))
     observer.PersonName = "Reader^Rob"
     content = [observer]

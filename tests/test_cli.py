@@ -289,6 +289,25 @@ def test_convert_format_sr_from_fhir_and_from_sr(
     assert from_fhir.AccessionNumber == "SYN-CT-0008"
     assert read_result_sr(out / "report.sr.dcm").study_uid == "1.2.3.4.99"
     assert "2 of 2 inputs converted" in capsys.readouterr().out
+    enriched = tmp_path / "enriched"
+    assert (
+        main(
+            [
+                "convert",
+                str(source_sr),
+                "--out",
+                str(enriched),
+                "--format",
+                "enriched",
+                "--model",
+                "smollm2-135m",
+                "--tasks",
+                "rads,impression",
+            ]
+        )
+        == 0
+    )
+    assert "PredecessorDocumentsSequence" in dcmread(enriched / "report.enriched.dcm")
     # Our own result SR dropped back in is refused, not enriched again.
     assert main(["convert", str(out / "report.sr.dcm"), "--out", str(tmp_path / "again")]) == 1
     assert "an AI result SR written by radlite-fhir" in capsys.readouterr().err

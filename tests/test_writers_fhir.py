@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
+
 from radlite_fhir.fhir_schema import schema_errors
 from radlite_fhir.report import Evidence, Findings, Origin, Status, TaskResult
-from radlite_fhir.writers.fhir import render
+from radlite_fhir.writers.fhir import NotEnrichable, render
 from tests.helpers import MODEL, report
 
 TEXT = "FINDINGS:\nIrregular mass.\nIMPRESSION:\nBI-RADS 4B. cT2 N1 M0."
@@ -162,3 +164,58 @@ def test_ndjson_uses_literal_ids_and_references() -> None:
     assert observation["device"] == {"reference": f"Device/{device['id']}"}
     assert lines[-1]["target"][0] == {"reference": f"Observation/{observation['id']}"}
     assert all(schema_errors(resource) == [] for resource in lines)
+
+
+def _enriched(findings: Findings) -> tuple[dict, list[dict]]:
+    bundle = json.loads(render([findings], "enriched", "2026-11-23T00:00:00+00:00"))
+    assert schema_errors(bundle) == []
+    entries = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "DiagnosticReport"]
+    assert len(entries) == 1
+    return entries[0], bundle["entry"]
+
+
+def test_enriched_report_equals_the_original_but_for_the_appended_elements() -> None:
+    from radlite_fhir.readers import read_path
+    from tests.conftest import SAMPLES
+
+    results = _findings().results
+    for sample in sorted(SAMPLES.glob("*.json")):
+        for source in read_path(sample, 10_000_000).reports:
+            original = source.source_resource
+            entry, entries = _enriched(Findings(report=source, results=results))
+            enriched = entry["resource"]
+            assert {k: v for k, v in enriched.items() if k not in ("result", "meta")} == {
+                k: v for k, v in original.items() if k not in ("result", "meta")
+            }, sample
+            kept = original.get("result", [])
+            assert enriched["result"][: len(kept)] == kept
+            observations = [
+                e["fullUrl"] for e in entries if e["resource"]["resourceType"] == "Observation"
+            ]
+            assert [r["reference"] for r in enriched["result"][len(kept) :]] == observations
+            meta = dict(original.get("meta", {}))
+            tags = meta.pop("tag", [])
+            assert {k: v for k, v in enriched["meta"].items() if k != "tag"} == meta
+            assert enriched["meta"]["tag"][: len(tags)] == tags
+            assert enriched["meta"]["tag"][-1]["code"] == "ai-enriched"
+            assert entry["request"]["url"] == f"DiagnosticReport/{original['id']}"
+
+
+def test_enriched_update_is_version_aware_and_needs_an_identity() -> None:
+    base = _findings()
+    resource = {
+        "resourceType": "DiagnosticReport",
+        "id": "r7",
+        "meta": {"versionId": "3"},
+        "status": "final",
+        "code": {"text": "CT chest"},
+        "conclusion": "Mass.",
+    }
+    entry, _ = _enriched(replace(base, report=replace(base.report, source_resource=resource)))
+    assert entry["request"] == {"method": "PUT", "url": "DiagnosticReport/r7", "ifMatch": 'W/"3"'}
+    anonymous = {k: v for k, v in resource.items() if k not in ("id", "meta")}
+    by_identifier = {**anonymous, "identifier": [{"system": "urn:ris", "value": "A1"}]}
+    entry, _ = _enriched(replace(base, report=replace(base.report, source_resource=by_identifier)))
+    assert entry["request"] == {"method": "PUT", "url": "DiagnosticReport?identifier=urn:ris|A1"}
+    with pytest.raises(NotEnrichable, match="no id and no identifier"):
+        render([replace(base, report=replace(base.report, source_resource=anonymous))], "enriched")

@@ -174,6 +174,7 @@ def _report(
         code_text=_code_text(resource.get("code") or {}),
         sections=split_sections(text),
         source_digest=digest(json.dumps(resource, sort_keys=True, separators=(",", ":"))),
+        source_resource=resource,
     )
 
 

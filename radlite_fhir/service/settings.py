@@ -81,8 +81,8 @@ def load_settings(config: Path | None, overrides: dict[str, Any]) -> WatchSettin
             values[name] = env
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = replace(WatchSettings(), **{k: _coerce(k, known[k], v) for k, v in values.items()})
-    if settings.format not in ("bundle", "ndjson", "sr"):
-        raise ConfigError(f"format must be bundle, ndjson or sr, not {settings.format!r}")
+    if settings.format not in ("bundle", "enriched", "ndjson", "sr"):
+        raise ConfigError(f"format must be bundle, enriched, ndjson or sr, not {settings.format!r}")
     if settings.after_success not in ("move", "delete"):
         raise ConfigError("after_success must be move or delete")
     if settings.duplicates not in ("skip", "reemit"):

@@ -23,9 +23,12 @@ from typing import Any
 
 from radlite_fhir import __version__
 from radlite_fhir.coding import CodeTables, DicomCode, load_code_tables
+from radlite_fhir.errors import NotEnrichable
 from radlite_fhir.report import DicomSource, Findings, ModelInfo, Report, Status, TaskResult
 
 CODED_KINDS = ("rads", "T", "N", "M")
+COMPREHENSIVE = "1.2.840.10008.5.1.4.1.1.88.33"
+COMPREHENSIVE_3D = "1.2.840.10008.5.1.4.1.1.88.34"
 IMAGING_MEASUREMENTS = ("126010", "DCM")
 
 
@@ -71,19 +74,8 @@ def build_sr(findings: Findings, recorded: str | None = None) -> Any:
         manufacturer_name=config["manufacturer"],
         model_name=f"{observer.name} {observer.version}"[:64] if observer else __version__,
     )
-    groups = [
-        _group(tables, result, sop_uid)
-        for result in findings.results
-        if result.kind in CODED_KINDS and result.status is Status.CODED and result.value
-    ]
-    impression = next(
-        (
-            r.value
-            for r in findings.results
-            if r.kind == "impression" and r.status is Status.CODED and r.value
-        ),
-        None,
-    )
+    groups = [_group(tables, result, sop_uid) for result in _coded_results(findings)]
+    impression = _impression(findings)
     if not groups and not impression:
         raise NothingToWrite("no coded result and no impression: no SR written")
     content = hd.sr.MeasurementReport(
@@ -126,6 +118,26 @@ def build_sr(findings: Findings, recorded: str | None = None) -> Any:
     if recorded:
         _fix_dates(sr, datetime.fromisoformat(recorded))
     return sr
+
+
+def _coded_results(findings: Findings) -> list[TaskResult]:
+    """The RADS and TNM results an SR carries as codes."""
+    return [
+        r
+        for r in findings.results
+        if r.kind in CODED_KINDS and r.status is Status.CODED and r.value
+    ]
+
+
+def _impression(findings: Findings) -> str | None:
+    return next(
+        (
+            r.value
+            for r in findings.results
+            if r.kind == "impression" and r.status is Status.CODED and r.value
+        ),
+        None,
+    )
 
 
 def _models(findings: Findings) -> list[ModelInfo]:
@@ -302,3 +314,185 @@ def _fix_dates(sr: Any, when: datetime) -> None:
         setattr(sr, f"{prefix}Time", time)
     for equipment in sr.get("ContributingEquipmentSequence", []):
         equipment.ContributionDateTime = date + time
+
+
+def enriched_sr_bytes(findings: Findings, recorded: str | None = None) -> bytes:
+    """The Part 10 file of a new version of a source SR that carries its whole original
+    content plus a container of the AI findings."""
+    from pydicom import dcmwrite
+
+    buffer = io.BytesIO()
+    dcmwrite(buffer, build_enriched_sr(findings, recorded), enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def build_enriched_sr(findings: Findings, recorded: str | None = None) -> Any:
+    """A new SR instance in the source's study: the original content tree unchanged, then a
+    container of AI findings (each coded result as a CODE item with its algorithm and the text
+    it rests on, the impression as TEXT, the model as device observer), the original cited in
+    the Predecessor Documents Sequence. The original instance is not touched. Basic Text and
+    Enhanced sources become Comprehensive SR, the least class whose content rules hold both
+    the original tree and the findings."""
+    import copy
+
+    from pydicom import dcmread
+    from pydicom.dataset import Dataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    report = findings.report
+    if report.dicom is None:
+        raise NotEnrichable("an enriched SR needs a DICOM SR as the source")
+    tables = load_code_tables()
+    config = tables.dicom_sr
+    original = dcmread(report.source_path)
+    models = _models(findings)
+    sr = copy.deepcopy(original)
+    sop_class = original.SOPClassUID if original.SOPClassUID == COMPREHENSIVE_3D else COMPREHENSIVE
+    sop_uid = generate_uid(
+        entropy_srcs=[
+            "radlite-fhir enriched sr",
+            report.source_digest,
+            *_shas(models),
+            *(m.prompt_version for m in models),
+        ]
+    )
+    sr.SOPClassUID = sr.file_meta.MediaStorageSOPClassUID = sop_class
+    sr.SOPInstanceUID = sr.file_meta.MediaStorageSOPInstanceUID = sop_uid
+    sr.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    sr.SeriesInstanceUID = generate_uid(
+        entropy_srcs=["radlite-fhir enriched series", original.StudyInstanceUID, *_shas(models)]
+    )
+    sr.SeriesNumber = int(config["enriched_series_number"])
+    sr.SeriesDescription = config["enriched_series_description"]
+    sr.InstanceNumber = 1
+    sr.Manufacturer = config["manufacturer"]
+    sr.SoftwareVersions = __version__
+    sr.VerificationFlag, sr.PreliminaryFlag = "UNVERIFIED", "PRELIMINARY"
+    for keyword in ("VerifyingObserverSequence", "IdenticalDocumentsSequence"):
+        if keyword in sr:
+            delattr(sr, keyword)
+    for keyword in ("PerformedProcedureCodeSequence", "ReferencedPerformedProcedureStepSequence"):
+        if keyword not in sr:  # type 2: what a source left out, the new instance carries empty
+            setattr(sr, keyword, [])
+    predecessor = Dataset()
+    predecessor.StudyInstanceUID = original.StudyInstanceUID
+    series = Dataset()
+    series.SeriesInstanceUID = original.SeriesInstanceUID
+    instance = Dataset()
+    instance.ReferencedSOPClassUID = original.SOPClassUID
+    instance.ReferencedSOPInstanceUID = original.SOPInstanceUID
+    series.ReferencedSOPSequence = [instance]
+    predecessor.ReferencedSeriesSequence = [series]
+    sr.PredecessorDocumentsSequence = [predecessor]
+    sr.ContentSequence.append(_ai_findings(tables, findings, models))
+    sr.CodingSchemeIdentificationSequence = [
+        *original.get("CodingSchemeIdentificationSequence", []),
+        _private_scheme(config),
+    ]
+    when = datetime.fromisoformat(recorded) if recorded else datetime.now()
+    date, time = when.strftime("%Y%m%d"), when.strftime("%H%M%S")
+    sr.ContentDate, sr.ContentTime = date, time
+    sr.InstanceCreationDate, sr.InstanceCreationTime = date, time
+    sr.SeriesDate, sr.SeriesTime = date, time
+    return sr
+
+
+def _ai_findings(tables: CodeTables, findings: Findings, models: list[ModelInfo]) -> Any:
+    """The container of AI findings appended to the original tree."""
+    from pydicom.uid import generate_uid
+
+    config = tables.dicom_sr
+    container = _content("CONTAINER", "CONTAINS", _code_entry(config["ai_findings"]))
+    container.ContinuityOfContent = "SEPARATE"
+    items = [
+        _content(
+            "CODE",
+            "HAS OBS CONTEXT",
+            DicomCode("121005", "DCM", "Observer Type"),
+            code=DicomCode("121007", "DCM", "Device"),
+        ),
+    ]
+    if models:
+        device_uid = generate_uid(entropy_srcs=["radlite-fhir device", models[0].sha256])
+        items.append(
+            _content(
+                "UIDREF",
+                "HAS OBS CONTEXT",
+                DicomCode("121012", "DCM", "Device Observer UID"),
+                uid=device_uid,
+            )
+        )
+        items.append(
+            _content(
+                "TEXT",
+                "HAS OBS CONTEXT",
+                DicomCode("121013", "DCM", "Device Observer Name"),
+                text=models[0].name[:64],
+            )
+        )
+    for result in _coded_results(findings):
+        name, value = _name_and_value(tables, result)
+        item = _content("CODE", "CONTAINS", name, code=value)
+        algorithm = result.model.name if result.model else RULES_ALGORITHM
+        version = result.model.version if result.model else __version__
+        children = [
+            _content(
+                "TEXT",
+                "HAS CONCEPT MOD",
+                DicomCode("111001", "DCM", "Algorithm Name"),
+                text=algorithm[:64],
+            ),
+            _content(
+                "TEXT",
+                "HAS CONCEPT MOD",
+                DicomCode("111003", "DCM", "Algorithm Version"),
+                text=version[:64],
+            ),
+        ]
+        if result.evidence is not None and result.evidence.kind != "model-input":
+            children.append(
+                _content(
+                    "TEXT",
+                    "INFERRED FROM",
+                    _code_entry(config["evidence"]),
+                    text=result.evidence.text,
+                )
+            )
+        item.ContentSequence = children
+        items.append(item)
+    impression = _impression(findings)
+    if impression:
+        items.append(
+            _content("TEXT", "CONTAINS", _code_entry(config["impression"]), text=impression)
+        )
+    container.ContentSequence = items
+    return container
+
+
+def _code_entry(entry: dict[str, str]) -> DicomCode:
+    return DicomCode(str(entry["code"]), str(entry["scheme"]), str(entry["meaning"]))
+
+
+def _content(
+    value_type: str,
+    relationship: str,
+    name: DicomCode,
+    *,
+    code: DicomCode | None = None,
+    text: str | None = None,
+    uid: str | None = None,
+) -> Any:
+    """One SR content item built with pydicom (the enriched SR extends a tree highdicom did
+    not build)."""
+    from pydicom.dataset import Dataset
+
+    item = Dataset()
+    item.RelationshipType, item.ValueType = relationship, value_type
+    item.ConceptNameCodeSequence = [_coded(name)]
+    if code is not None:
+        item.ConceptCodeSequence = [_coded(code)]
+    if text is not None:
+        item.TextValue = text
+    if uid is not None:
+        item.UID = uid
+    return item

@@ -14,6 +14,7 @@ not parse are written with dataAbsentReason 'error' and the raw answer in a note
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ from typing import Any
 
 from radlite_fhir import __version__
 from radlite_fhir.coding import CodeTables, load_code_tables
+from radlite_fhir.errors import NotEnrichable
 from radlite_fhir.fhir_schema import schema_errors
 from radlite_fhir.report import Findings, ModelInfo, Status, TaskResult, digest
 
@@ -38,11 +40,13 @@ class SchemaViolation(RuntimeError):
 
 @dataclass(frozen=True)
 class Entry:
-    """One output resource with its deterministic uuid and its conditional-update URL."""
+    """One output resource with its deterministic uuid and its conditional-update URL
+    (`if_match`: the version an update must find, for version-aware updates)."""
 
     uuid: str
     resource: dict[str, Any]
     request_url: str
+    if_match: str | None = None
 
 
 def _uid(*parts: str) -> str:
@@ -322,9 +326,46 @@ class FhirBuilder:
             )
         return out
 
+    def enriched_report(self, findings: Findings, observation_refs: list[str]) -> Entry:
+        """The source DiagnosticReport with every element as it came, `result` references to
+        the new Observations appended and a meta tag marking AI enrichment. It is updated by
+        id, with If-Match on meta.versionId when it has one (a report edited meanwhile is not
+        overwritten), else conditionally by its first identifier."""
+        original = findings.report.source_resource
+        if original is None or original.get("resourceType") != "DiagnosticReport":
+            raise NotEnrichable("enriched output needs a FHIR DiagnosticReport as the source")
+        enriched = copy.deepcopy(original)
+        enriched["result"] = [
+            *original.get("result", []),
+            *({"reference": ref} for ref in observation_refs),
+        ]
+        tag = {
+            "system": f"{self.base}/CodeSystem/enrichment",
+            "code": "ai-enriched",
+            "display": "Results added by AI (radlite-fhir)",
+        }
+        meta = enriched.setdefault("meta", {})
+        if tag not in meta.get("tag", []):
+            meta["tag"] = [*meta.get("tag", []), tag]
+        if original.get("id"):
+            url = f"DiagnosticReport/{original['id']}"
+            version = (original.get("meta") or {}).get("versionId")
+            if_match = f'W/"{version}"' if version else None
+        else:
+            identifier = next((i for i in original.get("identifier", []) if i.get("value")), None)
+            if identifier is None:
+                raise NotEnrichable(
+                    "the DiagnosticReport has no id and no identifier: it cannot be updated"
+                )
+            system = f"{identifier['system']}|" if identifier.get("system") else ""
+            url, if_match = f"DiagnosticReport?identifier={system}{identifier['value']}", None
+        entry_uuid = _uid("enriched-report", findings.report.source_digest)
+        return Entry(entry_uuid, self._finish(entry_uuid, enriched), url, if_match)
+
     # --- documents ----------------------------------------------------------------------
-    def entries(self, all_findings: Iterable[Findings]) -> list[Entry]:
-        """Devices first, then each report's Observations and its Provenance."""
+    def entries(self, all_findings: Iterable[Findings], enrich: bool = False) -> list[Entry]:
+        """Devices first, then each report's Observations and its Provenance; with `enrich`,
+        the report itself with its new results after them."""
         devices: dict[str, Entry] = {}
         body: list[Entry] = []
         for findings in all_findings:
@@ -345,11 +386,14 @@ class FhirBuilder:
             if observations:
                 targets = [self.ref("Observation", e.uuid) for e in observations]
                 body.append(self.provenance(findings, targets, used))
+                if enrich:
+                    body.append(self.enriched_report(findings, targets))
         return [*devices.values(), *body]
 
 
 def transaction_bundle(entries: list[Entry]) -> dict[str, Any]:
-    """A transaction Bundle: conditional PUT by identifier (Devices, Observations)."""
+    """A transaction Bundle: conditional PUT by identifier (Devices, Observations), PUT by id
+    (an enriched DiagnosticReport)."""
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction",
@@ -357,7 +401,11 @@ def transaction_bundle(entries: list[Entry]) -> dict[str, Any]:
             {
                 "fullUrl": f"urn:uuid:{e.uuid}",
                 "resource": e.resource,
-                "request": {"method": "PUT", "url": e.request_url},
+                "request": {
+                    "method": "PUT",
+                    "url": e.request_url,
+                    **({"ifMatch": e.if_match} if e.if_match else {}),
+                },
             }
             for e in entries
         ],
@@ -376,10 +424,13 @@ def transaction_bundle(entries: list[Entry]) -> dict[str, Any]:
 
 
 def render(all_findings: list[Findings], output_format: str, recorded: str | None = None) -> str:
-    """The text of one output file: 'bundle' (transaction Bundle JSON) or 'ndjson'."""
-    if output_format == "bundle":
-        bundle = transaction_bundle(FhirBuilder(recorded=recorded).entries(all_findings))
-        return json.dumps(bundle, indent=2, ensure_ascii=False) + "\n"
+    """The text of one output file: 'bundle' (transaction Bundle JSON), 'enriched' (the same
+    with each source DiagnosticReport updated to point at its results) or 'ndjson'."""
+    if output_format in ("bundle", "enriched"):
+        entries = FhirBuilder(recorded=recorded).entries(
+            all_findings, enrich=output_format == "enriched"
+        )
+        return json.dumps(transaction_bundle(entries), indent=2, ensure_ascii=False) + "\n"
     if output_format == "ndjson":
         entries = FhirBuilder(literal_ids=True, recorded=recorded).entries(all_findings)
         return "".join(
