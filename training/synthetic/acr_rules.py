@@ -1,111 +1,142 @@
-"""Published decision rules: a category follows from findings, so a generated label is right.
+"""Published decision rules for the generator: a category follows from findings, so a generated
+label is right.
 
-Each function takes the findings a generator chose and returns the category the ACR document
-(or AJCC 8th edition, for lung TNM) assigns. Only the parts of each system a report's words can
-settle are encoded; the generators draw findings inside these parts.
+The RADS decisions are the product's own tables (radlite_fhir.guidelines): this module only
+maps the generator's report words to the tables' terms, so training and the product can never
+disagree about a category. AJCC 8 lung TNM (not a RADS table) stays here.
 """
 
 from __future__ import annotations
 
-# ACR TI-RADS (2017 white paper): points per feature.
-TIRADS_POINTS = {
-    "composition": {"cystic": 0, "spongiform": 0, "mixed cystic and solid": 1, "solid": 2},
-    "echogenicity": {
-        "anechoic": 0,
-        "hyperechoic": 1,
-        "isoechoic": 1,
-        "hypoechoic": 2,
-        "very hypoechoic": 3,
+from radlite_fhir.guidelines import RadsSystem, assess
+from radlite_fhir.guidelines.ti_rads import level
+
+# ACR TI-RADS: the generator's words for each feature -> the table's term (the words the
+# generator writes are the keys; the points come from the product's table).
+TIRADS_TERMS = {
+    "composition": {
+        "cystic": "cystic",
+        "spongiform": "spongiform",
+        "mixed cystic and solid": "mixed",
+        "solid": "solid",
     },
-    "shape": {"wider-than-tall": 0, "taller-than-wide": 3},
+    "echogenicity": {
+        "anechoic": "anechoic",
+        "hyperechoic": "hyperechoic",
+        "isoechoic": "isoechoic",
+        "hypoechoic": "hypoechoic",
+        "very hypoechoic": "very_hypoechoic",
+    },
+    "shape": {"wider-than-tall": "wider_than_tall", "taller-than-wide": "taller_than_wide"},
     "margin": {
-        "smooth": 0,
-        "ill-defined": 0,
-        "lobulated": 2,
-        "irregular": 2,
-        "extrathyroidal extension": 3,
+        "smooth": "smooth",
+        "ill-defined": "ill_defined",
+        "lobulated": "lobulated_irregular",
+        "irregular": "lobulated_irregular",
+        "extrathyroidal extension": "extrathyroidal_extension",
     },
     "foci": {
-        "none": 0,
-        "comet-tail artifacts": 0,
-        "macrocalcifications": 1,
-        "peripheral rim calcifications": 2,
-        "punctate echogenic foci": 3,
+        "none": "none",
+        "comet-tail artifacts": "comet_tail",
+        "macrocalcifications": "macrocalcification",
+        "peripheral rim calcifications": "peripheral_rim",
+        "punctate echogenic foci": "punctate",
     },
 }
 
 
+def _tirads_record(features: dict[str, str]) -> dict[str, object]:
+    record: dict[str, object] = {
+        name: TIRADS_TERMS[name][word] for name, word in features.items() if name != "foci"
+    }
+    if "foci" in features:
+        record["echogenic_foci"] = [TIRADS_TERMS["foci"][features["foci"]]]
+    return record
+
+
 def tirads_points(features: dict[str, str]) -> int:
-    return sum(TIRADS_POINTS[name][value] for name, value in features.items())
+    """Points of the white paper's chart, from the product's table (spongiform adds none)."""
+    from radlite_fhir.guidelines.ti_rads import POINTS
+
+    record = _tirads_record(features)
+    if record.get("composition") == "spongiform":
+        return 0
+    total = 0
+    for name, value in record.items():
+        for term in value if isinstance(value, list) else [value]:
+            total += POINTS[name][str(term)]
+    return total
 
 
 def tirads_level(points: int) -> str:
     """TR1 0 points, TR2 2, TR3 3, TR4 4-6, TR5 7 or more (1 point is not a defined level)."""
-    if points == 1:
+    found = level(points)
+    if found is None:
         raise ValueError("1 point has no TI-RADS level")
-    if points == 0:
-        return "1"
-    if points <= 3:
-        return str(points)
-    return "4" if points <= 6 else "5"
+    return found
+
+
+def _decided(system: RadsSystem, lesions: list[dict[str, object]]) -> str:
+    assessment = assess(system, lesions)
+    if assessment.category is None:
+        raise ValueError(f"{system}: the table cannot decide {lesions} ({assessment.missing})")
+    return assessment.category
 
 
 def lung_rads(kind: str, size_mm: float, solid_mm: float = 0.0) -> str:
-    """Lung-RADS v2022, baseline screening, most suspicious nodule.
+    """Lung-RADS v2022 at baseline screening, most suspicious nodule.
 
-    kind: 'none', 'solid', 'part-solid', 'ground-glass', 'perifissural' (solid, < 10 mm).
+    kind: 'none', 'solid', 'part-solid', 'ground-glass', 'perifissural' (solid, smooth).
     """
     if kind == "none":
-        return "1"
+        return _decided(RadsSystem.LUNG_RADS, [{"nodule_type": "none"}])
+    nodule: dict[str, object] = {"size_mm": float(size_mm), "change": "baseline"}
     if kind == "perifissural":
-        return "2" if size_mm < 10 else lung_rads("solid", size_mm)
-    if kind == "solid":
-        if size_mm < 6:
-            return "2"
-        if size_mm < 8:
-            return "3"
-        return "4A" if size_mm < 15 else "4B"
+        nodule |= {"nodule_type": "solid", "juxtapleural": True}
+    else:
+        nodule["nodule_type"] = kind.replace("-", "_")
     if kind == "part-solid":
-        if size_mm < 6:
-            return "2"
-        if solid_mm < 6:
-            return "3"
-        return "4A" if solid_mm < 8 else "4B"
-    if kind == "ground-glass":
-        return "2" if size_mm < 30 else "3"
-    raise ValueError(f"unknown nodule kind {kind!r}")
+        nodule["solid_component_mm"] = float(solid_mm)
+    return _decided(RadsSystem.LUNG_RADS, [nodule])
 
 
 def li_rads(size_mm: float, aphe: bool, washout: bool, capsule: bool, growth: bool) -> str:
     """LI-RADS v2018 CT/MRI diagnostic table (untreated observation in a patient at risk)."""
-    features = sum((washout, capsule, growth))
-    if not aphe:
-        if size_mm < 20:
-            return "4" if features >= 2 else "3"
-        return "4" if features >= 1 else "3"
-    if size_mm < 10:
-        return "4" if features >= 1 else "3"
-    if size_mm < 20:
-        if features == 0:
-            return "3"
-        if features >= 2 or washout or growth:
-            return "5"
-        return "4"  # enhancing capsule alone
-    return "5" if features >= 1 else "4"
+    observation = {
+        "at_risk": True,
+        "size_mm": float(size_mm),
+        "aphe": "nonrim" if aphe else "none",
+        "washout": washout,
+        "capsule": capsule,
+        "threshold_growth": growth,
+    }
+    return _decided(RadsSystem.LI_RADS, [observation])
 
 
 def pi_rads(zone: str, t2: int, dwi: int, dce_positive: bool) -> str:
-    """PI-RADS v2.1: DWI dominant in the peripheral zone (DCE upgrades 3 to 4), T2W dominant
-    in the transition zone (DWI >= 4 upgrades T2 2 to 3; DWI 5 upgrades T2 3 to 4)."""
-    if zone == "peripheral":
-        return "4" if dwi == 3 and dce_positive else str(dwi)
-    if zone != "transition":
-        raise ValueError(f"unknown zone {zone!r}")
-    if t2 == 2 and dwi >= 4:
-        return "3"
-    if t2 == 3 and dwi == 5:
-        return "4"
-    return str(t2)
+    """PI-RADS v2.1 from sequence scores (DWI dominant in the PZ, T2W in the TZ)."""
+    lesion = {
+        "zone": zone,
+        "t2_score": t2,
+        "dwi_score": dwi,
+        "dce": "positive" if dce_positive else "negative",
+    }
+    return _decided(RadsSystem.PI_RADS, [lesion])
+
+
+# The generator's O-RADS lesion words -> the table's lexicon type (and contour for solids).
+ORADS_TERMS = {
+    "follicle": {"lesion": "follicle"},
+    "simple cyst": {"lesion": "simple_cyst"},
+    "hemorrhagic cyst": {"lesion": "hemorrhagic_cyst"},
+    "dermoid cyst": {"lesion": "dermoid"},
+    "endometrioma": {"lesion": "endometrioma"},
+    "multilocular smooth": {"lesion": "multilocular", "inner_wall": "smooth"},
+    "unilocular with solid component": {"lesion": "unilocular_solid"},
+    "solid smooth": {"lesion": "solid", "solid_contour": "smooth"},
+    "solid irregular": {"lesion": "solid", "solid_contour": "irregular"},
+    "ascites and peritoneal nodules": {"lesion": "solid", "peritoneal_disease": True},
+}
 
 
 def o_rads(
@@ -116,21 +147,18 @@ def o_rads(
     menopause: str = "premenopausal",
 ) -> str:
     """O-RADS US v2022 risk category for the lexicon descriptors the generator uses."""
-    if lesion == "follicle":
-        return "1" if size_cm <= 3 and menopause == "premenopausal" else "2"
-    if lesion == "simple cyst":
-        return "2" if size_cm < 10 else "3"
-    if lesion in ("hemorrhagic cyst", "dermoid cyst", "endometrioma"):
-        return "2" if size_cm < 10 else "3"
-    if lesion == "multilocular smooth":
-        return "3" if size_cm < 10 and color_score < 4 else "4"
-    if lesion == "unilocular with solid component":
-        return "5" if papillary >= 4 else "4"
-    if lesion == "solid smooth":
-        return "4" if color_score >= 2 else "3"
-    if lesion in ("solid irregular", "ascites and peritoneal nodules"):
-        return "5"
-    raise ValueError(f"unknown O-RADS lesion {lesion!r}")
+    if lesion not in ORADS_TERMS:
+        raise ValueError(f"unknown O-RADS lesion {lesion!r}")
+    record: dict[str, object] = {
+        **ORADS_TERMS[lesion],
+        "size_mm": round(size_cm * 10, 1),
+        "color_score": color_score,
+        "papillary_projections": papillary,
+        "menopausal_status": menopause,
+    }
+    if record.get("solid_contour") is None and record["lesion"] == "solid":
+        record["solid_contour"] = "smooth"
+    return _decided(RadsSystem.O_RADS, [record])
 
 
 # BI-RADS: the assessment language of the ACR atlas names the category.

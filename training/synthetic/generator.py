@@ -1,10 +1,10 @@
 """Generate radiology reports whose RADS category or TNM stage follows from ACR/AJCC rules.
 
 Each generator draws findings, renders them in varied words and section layouts, and returns a
-`Record` whose label the rules in acr_rules.py guarantee: the model must learn the rule, not a
-phrase. The category is stated in the impression in about half the reports and withheld in the
-rest. Entities (anatomy and observations with their certainty) are recorded as they are
-written, so NER targets are exact substrings of the text.
+`Record` whose label the product's tables guarantee (acr_rules.py maps the words to them): the
+model must learn the rule, not a phrase. The category is stated in the impression in about
+half the reports and withheld in the rest. Entities (anatomy and observations with their
+certainty) are recorded as they are written, so NER targets are exact substrings of the text.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def thyroid(rng: random.Random, index: int, state: bool) -> Record:
     w = Writer(rng)
     while True:
         features = {
-            name: rng.choice(list(values)) for name, values in acr_rules.TIRADS_POINTS.items()
+            name: rng.choice(list(values)) for name, values in acr_rules.TIRADS_TERMS.items()
         }
         if features["composition"] in ("cystic", "spongiform"):
             features = {

@@ -1,0 +1,117 @@
+"""The published RADS decision tables as product code: a typed feature record per lesion and
+`categorize(record) -> Assessment` with reasons, "indeterminate" when a required feature is
+missing. Tasks, writers and training import these; they import nothing of ours but `base`.
+
+The tables, field by field, are in docs/rads-feature-tables.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from radlite_fhir.guidelines import bi_rads, li_rads, lung_rads, o_rads, pi_rads, ti_rads
+from radlite_fhir.guidelines.base import (
+    Assessment,
+    FeatureError,
+    FieldKind,
+    FieldSpec,
+    RadsSystem,
+    record_fields,
+    record_from_mapping,
+    record_values,
+)
+
+__all__ = [
+    "GUIDELINES",
+    "Assessment",
+    "FeatureError",
+    "FieldKind",
+    "FieldSpec",
+    "Guideline",
+    "RadsSystem",
+    "assess",
+    "record_fields",
+    "record_from_mapping",
+    "record_values",
+]
+
+
+@dataclass(frozen=True)
+class Guideline:
+    """One system's table: its lesion record type, per-lesion and report-level decisions."""
+
+    system: RadsSystem
+    record_type: type
+    categorize: Callable[[Any], Assessment]
+    assess: Callable[[list[Any]], Assessment]
+    order: tuple[str, ...]
+    version: str
+
+    def fields(self) -> tuple[FieldSpec, ...]:
+        return record_fields(self.record_type)
+
+    def record(self, values: Mapping[str, Any]) -> Any:
+        return record_from_mapping(self.record_type, values)
+
+
+GUIDELINES: dict[RadsSystem, Guideline] = {
+    g.system: g
+    for g in (
+        Guideline(
+            RadsSystem.BI_RADS,
+            bi_rads.Finding,
+            bi_rads.categorize,
+            bi_rads.assess,
+            bi_rads.ORDER,
+            "ACR BI-RADS Atlas 5th ed. (2013)",
+        ),
+        Guideline(
+            RadsSystem.TI_RADS,
+            ti_rads.Nodule,
+            ti_rads.categorize,
+            ti_rads.assess,
+            ti_rads.ORDER,
+            "ACR TI-RADS 2017",
+        ),
+        Guideline(
+            RadsSystem.LUNG_RADS,
+            lung_rads.Nodule,
+            lung_rads.categorize,
+            lung_rads.assess,
+            lung_rads.ORDER,
+            "ACR Lung-RADS v2022",
+        ),
+        Guideline(
+            RadsSystem.LI_RADS,
+            li_rads.Observation,
+            li_rads.categorize,
+            li_rads.assess,
+            li_rads.ORDER,
+            "ACR LI-RADS v2018 CT/MRI",
+        ),
+        Guideline(
+            RadsSystem.PI_RADS,
+            pi_rads.Lesion,
+            pi_rads.categorize,
+            pi_rads.assess,
+            pi_rads.ORDER,
+            "PI-RADS v2.1",
+        ),
+        Guideline(
+            RadsSystem.O_RADS,
+            o_rads.Lesion,
+            o_rads.categorize,
+            o_rads.assess,
+            o_rads.ORDER,
+            "ACR O-RADS US v2022",
+        ),
+    )
+}
+
+
+def assess(system: RadsSystem | str, lesions: Sequence[Mapping[str, Any]]) -> Assessment:
+    """The report-level assessment of `system` from plain feature mappings (one per lesion)."""
+    guideline = GUIDELINES[RadsSystem(system)]
+    return guideline.assess([guideline.record(values) for values in lesions])

@@ -1,0 +1,100 @@
+"""LI-RADS v2018 CT/MRI (ACR): the diagnostic table for an untreated observation in a patient at
+risk for HCC, with LR-TIV, LR-M and the benign categories before it. Ancillary features are not
+applied (they may adjust one category; the table's major features decide here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature, highest
+
+SYSTEM = RadsSystem.LI_RADS
+ORDER = ("1", "2", "3", "4", "5", "M", "TIV")
+
+
+class Aphe(StrEnum):
+    NONE = "none"
+    NONRIM = "nonrim"
+    RIM = "rim"
+
+
+class Benign(StrEnum):
+    DEFINITELY = "definitely_benign"
+    PROBABLY = "probably_benign"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One liver observation on multiphase CT or MRI."""
+
+    at_risk: bool | None = feature("cirrhosis, chronic hepatitis B, or current or prior HCC")
+    size_mm: float | None = feature("largest dimension")
+    aphe: Aphe | None = feature("arterial phase hyperenhancement: none, nonrim, rim")
+    washout: bool | None = feature("nonperipheral washout")
+    capsule: bool | None = feature("enhancing capsule")
+    threshold_growth: bool | None = feature("size increase >= 50% in <= 6 months")
+    tumor_in_vein: bool | None = feature("enhancing soft tissue in a vein")
+    targetoid: bool | None = feature("LR-M features: targetoid appearance")
+    benign: Benign | None = feature("definitely or probably benign entity (cyst, hemangioma)")
+
+
+def diagnostic_table(size: float, aphe: Aphe, washout: bool, capsule: bool, growth: bool) -> str:
+    features = sum((washout, capsule, growth))
+    if aphe is Aphe.NONE:
+        if size < 20:
+            return "4" if features >= 2 else "3"
+        return "4" if features >= 1 else "3"
+    if size < 10:
+        return "4" if features >= 1 else "3"
+    if size < 20:
+        if features == 0:
+            return "3"
+        if features >= 2 or washout or growth:
+            return "5"
+        return "4"  # enhancing capsule alone
+    return "5" if features >= 1 else "4"
+
+
+def categorize(observation: Observation) -> Assessment:
+    why = Reasons(SYSTEM)
+    if not why.need("at_risk", observation.at_risk):
+        return why.indeterminate()
+    if not observation.at_risk:
+        why.missing.append("a patient at risk for HCC (LI-RADS does not apply)")
+        return why.indeterminate()
+    if observation.tumor_in_vein:
+        why.say("enhancing soft tissue in vein -> LR-TIV")
+        return why.result("TIV")
+    if observation.targetoid or observation.aphe is Aphe.RIM:
+        why.say("targetoid features / rim APHE -> LR-M")
+        return why.result("M")
+    if observation.benign is Benign.DEFINITELY:
+        why.say("definitely benign entity -> LR-1")
+        return why.result("1")
+    if observation.benign is Benign.PROBABLY:
+        why.say("probably benign entity -> LR-2")
+        return why.result("2")
+    has_size = why.need("size_mm", observation.size_mm)
+    has_aphe = why.need("aphe", observation.aphe)
+    if not (has_size and has_aphe):
+        return why.indeterminate()
+    assert observation.size_mm is not None and observation.aphe is not None
+    washout, capsule = bool(observation.washout), bool(observation.capsule)
+    growth = bool(observation.threshold_growth)
+    named = [
+        n
+        for n, on in (("washout", washout), ("capsule", capsule), ("threshold growth", growth))
+        if on
+    ]
+    category = diagnostic_table(observation.size_mm, observation.aphe, washout, capsule, growth)
+    why.say(
+        f"{observation.aphe.value} APHE, {observation.size_mm:g} mm, additional major features: "
+        f"{', '.join(named) or 'none'} -> LR-{category}"
+    )
+    return why.result(category)
+
+
+def assess(observations: list[Observation]) -> Assessment:
+    return highest(SYSTEM, ORDER, [categorize(o) for o in observations])
