@@ -55,6 +55,129 @@ def test_ni_rads_composite_keeps_neck_category() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("BIRADS CATEGORY M/5", "BI-RADS 5"),
+        ("BI-RADS M4", "BI-RADS 4"),
+        ("BI-RADS U/4", "BI-RADS 4"),
+        ("BI-RADS U3", "BI-RADS 3"),
+        ("BI-RADS: 4", "BI-RADS 4"),
+        ("ACR TI-RADS TR4", "TI-RADS 4"),
+        ("TR 4", "TI-RADS 4"),
+        ("TR4", "TI-RADS 4"),
+        ("LR-TIV", "LI-RADS TIV"),
+        ("LR-M", "LI-RADS M"),
+        ("O-RADS US 3", "O-RADS 3"),
+        ("PI-RADS v2.1 assessment 4/5", "PI-RADS 4"),
+        ("PI-RADS 3 out of 5", "PI-RADS 3"),
+        ("Lung-RADS v2022 4B", "Lung-RADS 4B"),
+        ("Lung-RADS v1.1 4B", "Lung-RADS 4B"),
+        ("Lung-RADS (v2022) 3", "Lung-RADS 3"),
+        ("Lung-RADS version 2022 category 2", "Lung-RADS 2"),
+    ],
+)
+def test_rads_as_radiologists_write_it(text: str, label: str) -> None:
+    report = f"Impression: suspicious finding. {text}. Recommend follow-up."
+    statements = find_rads(report)
+    assert [s.category.label for s in statements] == [label]
+    start = report.index(text)
+    assert (statements[0].start, statements[0].end) == (start, start + len(text))
+    assert statements[0].text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Lesion was prior BI-RADS 3", "BI-RADS 3"),
+        ("This lesion was previously BI-RADS 3", "BI-RADS 3"),
+        ("The mass was BI-RADS 3 on the prior study", "BI-RADS 3"),
+        ("Observation is not LR-5", "LI-RADS 5"),
+        ("The observation is no longer LR-4", "LI-RADS 4"),
+        ("Categorised LR-4 rather than LR-5", "LI-RADS 5"),
+        ("Nodule downgraded from TR4", "TI-RADS 4"),
+        ("Smaller compared with the previous PI-RADS 4", "PI-RADS 4"),
+        ("Upgraded from BI-RADS 3 to BI-RADS 4", "BI-RADS 3"),
+        ("Lung-RADS 2 on 2021 screening, now Lung-RADS 4A", "Lung-RADS 2"),
+        ("No LR-M features", "LI-RADS M"),
+    ],
+)
+def test_negated_or_historical_rads_is_not_a_statement(text: str, label: str) -> None:
+    statements = find_rads(f"Impression: {text}.")
+    assert label not in [s.category.label for s in statements]
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Upgraded from BI-RADS 3 to BI-RADS 4", "BI-RADS 4"),
+        ("LR-4, not LR-5", "LI-RADS 4"),
+        ("BI-RADS 4, previously BI-RADS 3", "BI-RADS 4"),
+        ("No suspicious mass, BI-RADS 1", "BI-RADS 1"),
+        ("Known biopsy-proven malignancy. BI-RADS 6", "BI-RADS 6"),
+    ],
+)
+def test_current_statement_beside_a_historical_one_is_kept(text: str, kept: str) -> None:
+    assert [s.category.label for s in find_rads(f"Impression: {text}.")] == [kept]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Category 4A", "BI-RADS 4A"),
+        ("Assessment category: 3", "BI-RADS 3"),
+        ("Final assessment: 4B", "BI-RADS 4B"),
+        ("Overall assessment: 2", "BI-RADS 2"),
+        ("Final assessment category: 5", "BI-RADS 5"),
+    ],
+)
+def test_bare_category_is_read_as_the_default_system(text: str, label: str) -> None:
+    report = f"Right breast mass.\nIMPRESSION: {text}. Biopsy."
+    assert find_rads(report) == []
+    statements = find_rads(report, default_system="BI-RADS")
+    assert [s.category.label for s in statements] == [label]
+    assert report[statements[0].start : statements[0].end] == text
+
+
+def test_default_system_does_not_override_a_named_system() -> None:
+    statements = find_rads("Impression: PI-RADS category 4.", default_system="BI-RADS")
+    assert [s.category.label for s in statements] == ["PI-RADS 4"]
+
+
+def test_default_system_skips_historical_and_non_categories() -> None:
+    text = "Prior category 3. This category of findings; category 2 cm; category 9."
+    assert find_rads(text, default_system="BI-RADS") == []
+
+
+def test_unknown_default_system_is_refused() -> None:
+    with pytest.raises(ValueError, match="XY-RADS"):
+        find_rads("Category 4", default_system="XY-RADS")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Prostate lesion: T2 4/5, DWI 4/5, DCE positive.",
+        "TRansverse and sagittal images. TRV 4 cm.",
+        "Mild TR. TR 2.5 m/s; TR 2+.",
+        "This category of findings is benign; category 2 is not used here.",
+        "Screening in 2022 and 2023, version 2022.",
+        "Mass M5 on the left, U4 segment of the liver.",
+        "LR-TR 4 and LR TR 3 are not categories.",
+        "Lung-RADS v2022 was applied.",
+    ],
+)
+def test_ordinary_text_is_not_a_rads_statement(text: str) -> None:
+    assert find_rads(text) == []
+
+
+def test_pi_rads_out_of_five_never_reads_the_scale() -> None:
+    statements = find_rads("T2 3/5, DWI 4/5. PI-RADS v2.1 assessment 2/5.")
+    assert [(s.category.label, s.text) for s in statements] == [
+        ("PI-RADS 2", "PI-RADS v2.1 assessment 2/5")
+    ]
+
+
+@pytest.mark.parametrize(
     ("text", "pathologic", "values"),
     [
         ("cT2 N1 M0", False, {"T": "T2", "N": "N1", "M": "M0"}),
