@@ -1,0 +1,147 @@
+"""The feature lexicon as typed, compiled data (mappings/rads_lexicon.yaml)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from radlite_fhir.guidelines import GUIDELINES, FieldKind, RadsSystem
+
+FIELD_OPTIONS = ("pick", "only_if", "exam_is", "unless", "scope", "veto")
+
+
+class LexiconError(ValueError):
+    """The lexicon names a system, field or value the decision tables do not have."""
+
+
+@dataclass(frozen=True)
+class ValueWords:
+    """The patterns that state one value of a field; `negative` values are negations."""
+
+    value: str
+    patterns: tuple[re.Pattern[str], ...]
+    negative: bool = False
+
+
+@dataclass(frozen=True)
+class FieldWords:
+    name: str
+    kind: FieldKind
+    values: tuple[ValueWords, ...]  # in priority order; FLAG: one value "present"
+    scores: tuple[re.Pattern[str], ...] = ()  # SCORE: patterns capturing (?P<n>...)
+    pick_first: bool = False  # the value stated first in the text, not the first in priority
+    only_if: re.Pattern[str] | None = None  # read only when the report names this
+    exam_is: re.Pattern[str] | None = None  # ... when the examination's name matches
+    unless: re.Pattern[str] | None = None  # ... and does not match this
+    findings_only: bool = False  # a report field read in the findings, not the whole text
+    veto: bool = False  # a value the lesion's text negates is not taken from its descriptors
+
+
+@dataclass(frozen=True)
+class SystemWords:
+    system: RadsSystem
+    exam_groups: tuple[re.Pattern[str], ...]
+    text_groups: tuple[re.Pattern[str], ...]
+    lesion: re.Pattern[str]
+    not_lesion: re.Pattern[str] | None
+    none: tuple[re.Pattern[str], ...]
+    none_record: dict[str, Any]
+    size: str  # "max" or "mean2" (mean of long and short axis)
+    fields: tuple[FieldWords, ...]
+    report_fields: tuple[FieldWords, ...]
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    systems: tuple[SystemWords, ...]
+    negation: re.Pattern[str]
+    negation_break: re.Pattern[str]
+    prior: re.Pattern[str]
+    prior_context: re.Pattern[str]
+    threshold: re.Pattern[str]
+
+
+def words(patterns: list[str]) -> re.Pattern[str]:
+    """One case-insensitive alternation with word boundaries around each pattern."""
+    return re.compile("|".join(rf"(?<![\w-])(?:{p})(?![\w])" for p in patterns), re.IGNORECASE)
+
+
+def _field(system: RadsSystem, name: str, spec: dict[str, Any]) -> FieldWords:
+    spec = dict(spec)
+    schema = {f.name: f for f in GUIDELINES[system].fields()}
+    if name not in schema:
+        raise LexiconError(f"rads_lexicon.yaml: {system}: no feature {name!r} in its table")
+    field = schema[name]
+    options = {k: spec.pop(k) for k in FIELD_OPTIONS if k in spec}
+    values, scores = [], ()
+    for value, entry in spec.items():
+        patterns = entry["patterns"] if isinstance(entry, dict) else entry
+        negative = bool(entry.get("negative")) if isinstance(entry, dict) else False
+        if value == "score":
+            scores = tuple(
+                re.compile(rf"(?<![\w-])(?:{p})(?![\w])", re.IGNORECASE) for p in patterns
+            )
+            continue
+        allowed = (
+            ("present",)
+            if field.kind is FieldKind.FLAG
+            else tuple(str(n) for n in range(field.low, field.high + 1))
+            if field.kind is FieldKind.SCORE
+            else field.terms
+        )
+        if str(value) not in allowed:
+            raise LexiconError(f"rads_lexicon.yaml: {system}.{name}: {value!r} not in {allowed}")
+        values.append(ValueWords(str(value), tuple(words([p]) for p in patterns), negative))
+    return FieldWords(
+        name,
+        field.kind,
+        tuple(values),
+        scores,
+        pick_first=options.get("pick") == "first",
+        only_if=words(options["only_if"]) if "only_if" in options else None,
+        exam_is=words(options["exam_is"]) if "exam_is" in options else None,
+        unless=words(options["unless"]) if "unless" in options else None,
+        findings_only=options.get("scope") == "findings",
+        veto=bool(options.get("veto")),
+    )
+
+
+@cache
+def load_lexicon() -> Lexicon:
+    text = resources.files("radlite_fhir.mappings").joinpath("rads_lexicon.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    systems = []
+    for key, spec in data["systems"].items():
+        system = RadsSystem(key)
+        systems.append(
+            SystemWords(
+                system=system,
+                exam_groups=tuple(words(g) for g in spec["applies"].get("exam", [])),
+                text_groups=tuple(words(g) for g in spec["applies"].get("text", [])),
+                lesion=words(spec["lesion"]),
+                not_lesion=words(spec["not_lesion"]) if spec.get("not_lesion") else None,
+                none=tuple(words([p]) for p in spec.get("none", [])),
+                none_record=dict(spec.get("none_record", {})),
+                size=spec.get("size", "max"),
+                fields=tuple(_field(system, n, s) for n, s in spec["fields"].items()),
+                report_fields=tuple(
+                    _field(system, n, s) for n, s in spec.get("report_fields", {}).items()
+                ),
+            )
+        )
+    return Lexicon(
+        systems=tuple(systems),
+        negation=words(data["negation_cues"]),
+        negation_break=words(data["negation_breaks"]),
+        prior=words(data["prior_cues"]),
+        prior_context=words(data["prior_context"]),
+        threshold=re.compile(
+            "(?:" + "|".join(rf"(?<![\w-])(?:{p})" for p in data["threshold_cues"]) + r")\s*$",
+            re.IGNORECASE,
+        ),
+    )

@@ -1,0 +1,562 @@
+"""From report text to grounded feature records: which RADS system applies, which lesions the
+report describes, and what it says of each (every value with the span that states it).
+
+The mechanism, not a list of reports: the system applies when the examination and the text
+name its organ and modality (screening for Lung-RADS, a patient at risk for LI-RADS); a lesion
+starts at a sentence naming a lesion noun that is not negated and brings a size, a number or a
+location of its own; the sentences after it that state a feature of the system belong to it;
+each feature takes the first value of its lexicon that the lesion's text states without
+negation. Impressions and recommendations are not read for features when the report has a
+findings section: advice must not decide a category.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from radlite_fhir.features.lexicon import FieldWords, Lexicon, SystemWords, load_lexicon
+from radlite_fhir.features.text import (
+    Measurement,
+    Unit,
+    count_word,
+    mean_diameter,
+    measurements,
+    negated,
+    solid_part,
+    units,
+)
+from radlite_fhir.guidelines import GUIDELINES, Assessment, FieldKind, RadsSystem
+from radlite_fhir.report import Section
+
+NOT_READ_FOR_FEATURES = {
+    "impression",
+    "conclusion",
+    "recommendation",
+    "history",
+    "clinical_information",
+    "indication",
+    "comparison",
+    "technique",
+}
+CONTEXT_ONLY = {"history", "clinical_information", "indication"}
+ADVICE = {"impression", "conclusion", "recommendation"}
+SUBJECT_CHARS = 25  # another structure named this close to a sentence's start is its subject
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+_REFERRING = re.compile(
+    r"\b(?:the|this|that|these|those|said|same|its)\s+(?:[\w-]+\s+){0,3}$", re.IGNORECASE
+)
+_LIST_MARKER = re.compile(
+    r"\|[^|]*\||^\s*(?:\(?\d+[.)]\s|\(?[a-z][.)]\s|[-•*]\s|#\d+|(?:lesion|nodule|observation|obs|finding|mass)"
+    r"\s*#?\d+\b)|\b(?:second|third|fourth|another|additional|separate|2nd|3rd|elsewhere|"
+    r"in addition)\b",
+    re.IGNORECASE,
+)
+_LOCATION_WORDS = (
+    r"lobe|zone|PZ|TZ|CZ|segment|seg|ovary|ov|adnexa|breast|o'?clock|quadrant|apex|base|mid|pole|"
+    r"isthmus|RUL|RML|RLL|LUL|LLL|lingula|upper|lower|middle|left|right|[RL]"
+)
+_LOCATION_HEADING = re.compile(
+    rf"^\s*(?:[-•*]\s*)?(?:[A-Za-z0-9][\w ,/'()-]{{0,40}}?)?"
+    rf"\b(?:{_LOCATION_WORDS})\b[\w ,/'()-]{{0,30}}:",
+    re.IGNORECASE,
+)
+_FEATURE_LABEL = re.compile(
+    r"^\s*(?:[-•*]\s*)?(?:T2(?:W|WI)?|DWI|ADC|DCE|high[- ]b|size|margins?|shape|echogenicity|"
+    r"composition|echogenic foci|foci|colou?r(?: score| Doppler)?|vascularity|APHE|washout|"
+    r"capsule|orientation|calcifications?)\s*:",
+    re.IGNORECASE,
+)
+_QUALIFIED = re.compile(r"\b(?:the|this|that)\s+(?P<q>(?:[\w-]+\s+){1,3})$", re.IGNORECASE)
+_NOT_QUALIFIERS = {"same", "other", "above", "largest", "dominant", "small", "large", "new"}
+_REFERS_BACK = re.compile(
+    r"^\s*(?:it|its|this|these|they)\b|\b(?:at (?:this|the same) (?:site|location|level)|"
+    r"the same (?:lesion|nodule|site|area))\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Grounded:
+    """One feature value with the span of the report that states it."""
+
+    value: Any
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class LesionReading:
+    """What the report says of one lesion: a span and its grounded features."""
+
+    start: int
+    end: int
+    features: dict[str, Grounded] = field(default_factory=dict)
+
+    def values(self) -> dict[str, Any]:
+        return {name: g.value for name, g in self.features.items()}
+
+
+@dataclass(frozen=True)
+class FeatureReading:
+    """The system that applies (or None), where the text says so, and the lesions read."""
+
+    system: RadsSystem | None
+    system_evidence: tuple[Grounded, ...] = ()
+    lesions: tuple[LesionReading, ...] = ()
+
+    def assessments(self) -> list[Assessment]:
+        if self.system is None:
+            return []
+        guideline = GUIDELINES[self.system]
+        return [guideline.categorize(guideline.record(lesion.values())) for lesion in self.lesions]
+
+    def assessment(self) -> Assessment | None:
+        """The report-level assessment (None when no system applies)."""
+        if self.system is None:
+            return None
+        guideline = GUIDELINES[self.system]
+        return guideline.assess([guideline.record(lesion.values()) for lesion in self.lesions])
+
+    def decisive_lesion(self) -> int | None:
+        """Index of the lesion whose category is the report's (the highest-risk one)."""
+        if self.system is None:
+            return None
+        order = GUIDELINES[self.system].order
+        decided = [(i, a) for i, a in enumerate(self.assessments()) if a.category is not None]
+        if not decided:
+            return None
+        return max(decided, key=lambda item: order.index(item[1].category or ""))[0]
+
+
+def _ground(text: str, start: int, end: int, value: Any) -> Grounded:
+    return Grounded(value, start, end, text[start:end])
+
+
+def choose_system(text: str, exam: str | None) -> tuple[RadsSystem | None, tuple[Grounded, ...]]:
+    """The system whose applicability groups all match (a negated mention, "not a screening
+    study", does not count); several: the one with most lesion words in the text. The evidence
+    is the first match of each group in the text."""
+    lexicon = load_lexicon()
+    candidates: list[tuple[int, SystemWords, tuple[Grounded, ...]]] = []
+    for words in lexicon.systems:
+        evidence: list[Grounded] = []
+        ok = True
+        for group in words.exam_groups:
+            if exam:
+                ok = bool(group.search(exam))
+            else:
+                match = _affirmed(lexicon, group, text)
+                ok = match is not None
+                if match:
+                    evidence.append(_ground(text, match.start(), match.end(), "exam"))
+            if not ok:
+                break
+        for group in words.text_groups if ok else ():
+            match = _affirmed(lexicon, group, text)
+            if match is None and not (exam and group.search(exam)):
+                ok = False
+                break
+            if match is not None:
+                evidence.append(_ground(text, match.start(), match.end(), "text"))
+        if ok:
+            candidates.append((len(words.lesion.findall(text)), words, tuple(evidence)))
+    if not candidates:
+        return None, ()
+    best = max(candidates, key=lambda c: c[0])
+    return best[1].system, best[2]
+
+
+def _affirmed(lexicon: Lexicon, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    return next(
+        (m for m in pattern.finditer(text) if not negated(lexicon, text, m.start(), m.end())), None
+    )
+
+
+def reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, int]]:
+    """Where lesions are read: the findings-type sections (and unheaded text); the whole report
+    except history and indication when it has no such section. A context section (history,
+    comparison, technique) ends at the end of its line when its heading is inline ("Hx: 57F,
+    lump"), else at its first blank line: what follows with no heading of its own is the
+    report body."""
+    if not sections:
+        return [(0, len(text))]
+    spans = []
+    first = min(s.start for s in sections)
+    if text[:first].strip():
+        spans.append((0, first))
+    for section in sections:
+        if section.key not in NOT_READ_FOR_FEATURES:
+            spans.append((section.start, section.end))
+        elif section.key not in ADVICE:
+            inline = section.start > 0 and text[section.start - 1] != "\n" and section.heading
+            line_end = text.find("\n", section.start, section.end)
+            gap = _PARAGRAPH.search(text, section.start, section.end)
+            if inline and line_end != -1:
+                spans.append((line_end + 1, section.end))
+            elif gap:
+                spans.append((gap.end(), section.end))
+    if not any(text[a:b].strip() for a, b in spans):
+        spans = [(s.start, s.end) for s in sections if s.key not in CONTEXT_ONLY]
+    return spans
+
+
+def _has_feature(lexicon: Lexicon, words: SystemWords, text: str, unit: Unit) -> bool:
+    for fw in words.fields:
+        for value in fw.values:
+            for pattern in value.patterns:
+                if pattern.search(text, unit.start, unit.end):
+                    return True
+        for pattern in fw.scores:
+            if pattern.search(text, unit.start, unit.end):
+                return True
+    return False
+
+
+def _sized(lexicon: Lexicon, text: str, unit: Unit) -> bool:
+    return any(not m.prior for m in measurements(lexicon, text, unit.start, unit.end))
+
+
+def split_lesions(
+    lexicon: Lexicon, words: SystemWords, text: str, spans: list[tuple[int, int]]
+) -> list[list[Unit]]:
+    """Group the sentences into lesions.
+
+    A sentence starts a lesion when it names a lesion (a lesion word that is neither negated
+    nor referring back, "the nodule") and there is no lesion yet, or it brings a list marker
+    or a location heading, or a size while the current lesion already has one. A sentence with
+    no lesion word starts one when it states a feature under a list marker or a location
+    heading ("- Left lower lobe: 5 x 4 mm", "PZ: wedge-shaped ADC hypointensity"). A lesion
+    word with no size, followed by such items, is a heading ("two solid nodules:") whose words
+    each item inherits. A sentence that states a feature, or refers back ("it", "at this
+    site"), belongs to the current lesion, or to the last one; a sentence about another
+    structure (`not_lesion` as its subject) or one whose lesion words are all negated ("no other
+    nodule") ends it; other sentences are passed over. Lines that label a feature ("T2: 3/5")
+    always continue.
+    """
+    lesions: list[list[Unit]] = []
+    for span_start, span_end in spans:
+        current: list[Unit] | None = None
+        last: list[Unit] | None = None
+        current_sized = False
+        header: list[Unit] | None = None
+        for unit in units(text, span_start, span_end):
+            found = list(words.lesion.finditer(text, unit.start, unit.end))
+            anchors = [m for m in found if not negated(lexicon, text, m.start(), m.end())]
+            other = words.not_lesion is not None and any(
+                not negated(lexicon, text, m.start(), m.end())
+                and (not anchors or m.start() - unit.start < SUBJECT_CHARS)
+                for m in words.not_lesion.finditer(text, unit.start, unit.end)
+            )
+            sized = _sized(lexicon, text, unit)
+            feature = _has_feature(lexicon, words, text, unit)
+            marker = bool(_LIST_MARKER.search(unit.text))
+            located = marker or bool(_LOCATION_HEADING.search(unit.text))
+            refers = bool(_REFERS_BACK.search(unit.text))
+            referring = bool(anchors) and all(
+                _REFERRING.search(text, max(0, m.start() - 40), m.start()) for m in anchors
+            )
+            if referring:  # "the segment 7 observation": the lesion it names, or the last one
+                named = _named_lesion(text, lesions, anchors) or current or last
+                if named is not None:
+                    named.append(unit)
+                    current = named
+                    continue
+                referring = False  # a first mention written with "the"
+            if _FEATURE_LABEL.search(unit.text) and (current or last) is not None:
+                target = current or last
+                assert target is not None
+                target.append(unit)
+                current = target
+                continue
+            if refers and not anchors and (current or last) is not None:
+                target = current or last
+                assert target is not None
+                target.append(unit)
+                current = target
+                continue
+            if other:
+                continue  # about another structure: neither a lesion nor its features
+            if found and not anchors and not feature:
+                current, header = None, None
+                continue
+            starts = False
+            if anchors and not referring:
+                starts = current is None or located or (sized and current_sized)
+            elif not anchors and located and (feature or (sized and header is not None)):
+                starts = True
+            if starts:
+                inherited = header if (header is not None and not anchors) else []
+                current = [*inherited, unit]
+                lesions.append(current)
+                last = current
+                current_sized = sized
+                if anchors:
+                    header = None if sized else [unit]
+                continue
+            target = current if current is not None else (last if (refers or referring) else None)
+            first_size = sized and not current_sized
+            if target is not None and (anchors or feature or first_size or refers):
+                target.append(unit)
+                current = target
+                current_sized = current_sized or sized
+    return lesions
+
+
+def _named_lesion(
+    text: str, lesions: list[list[Unit]], anchors: list[re.Match[str]]
+) -> list[Unit] | None:
+    """The earlier lesion a sentence names by its qualifier ("the lingular nodule", "the
+    segment 7 observation"): the last lesion whose own words contain that qualifier."""
+    match = _QUALIFIED.search(text, max(0, anchors[0].start() - 40), anchors[0].start())
+    if not match:
+        return None
+    for word in reversed(match.group("q").split()):
+        if word.lower() in _NOT_QUALIFIERS:
+            continue
+        qualifier = re.compile(rf"\b{re.escape(word)}\b", re.IGNORECASE)
+        for lesion in reversed(lesions):
+            if any(qualifier.search(unit.text) for unit in lesion):
+                return lesion
+    return None
+
+
+@dataclass(frozen=True)
+class _Hit:
+    """A pattern's match as the report states it: the span it grounds on (a table cell for a
+    table row), whether it is negated, and the match (for captured numbers)."""
+
+    match: re.Match[str]
+    start: int
+    end: int
+    negated: bool
+
+
+Tables = dict[int, list[tuple[str, int, int]]]
+
+
+def table_cells(text: str, report_units: list[Unit]) -> Tables:
+    """Rows of '|' tables under a header row: unit start -> (column header, cell span), so a
+    cell reads as "header: cell" ("APHE | WO" over "none | absent" -> "APHE: none")."""
+    tables: Tables = {}
+    header: list[str] | None = None
+    for unit in report_units:
+        if unit.text.count("|") < 2:
+            if unit.start == 0 or text[unit.start - 1] == "\n":
+                header = None  # a line that is not a row ends the table ("a; b" rows go on)
+            continue
+        cells, position = [], unit.start
+        for part in unit.text.split("|"):
+            start = position + len(part) - len(part.lstrip())
+            cells.append((start, start + len(part.strip())))
+            position += len(part) + 1
+        if header is None:
+            header = [text[a:b] for a, b in cells]
+            tables[unit.start] = []  # the header row states no feature of its own
+            continue
+        tables[unit.start] = [
+            (header[k] if k < len(header) else "", a, b) for k, (a, b) in enumerate(cells)
+        ]
+    return tables
+
+
+def _hits(
+    lexicon: Lexicon, pattern: re.Pattern[str], text: str, lesion_units: list[Unit], tables: Tables
+) -> list[_Hit]:
+    out = []
+    for unit in lesion_units:
+        cells = tables.get(unit.start)
+        if cells is None:
+            for m in pattern.finditer(text, unit.start, unit.end):
+                out.append(_Hit(m, m.start(), m.end(), negated(lexicon, text, m.start(), m.end())))
+            continue
+        for header, start, end in cells:
+            view = f"{header}: {text[start:end]}"
+            for m in pattern.finditer(view):
+                out.append(_Hit(m, start, end, negated(lexicon, view, m.start(), m.end())))
+    return out
+
+
+def _read_field(
+    lexicon: Lexicon,
+    fw: FieldWords,
+    text: str,
+    lesion_units: list[Unit],
+    tables: Tables | None = None,
+) -> Grounded | None:
+    """One feature of one lesion: the value its text states (see the lexicon's header for the
+    rules of priority, negation and flags); for a `veto` field, a value the lesion's text also
+    negates ("not typical of an endometrioma") is not taken from its descriptors."""
+
+    def hits(pattern: re.Pattern[str]) -> list[_Hit]:
+        return _hits(lexicon, pattern, text, lesion_units, tables or {})
+
+    if fw.kind is FieldKind.SCORE:
+        for pattern in fw.scores:
+            for hit in hits(pattern):
+                n = count_word(hit.match.group("n"))
+                if n is not None and not hit.negated:
+                    return _ground(text, hit.start, hit.end, n)
+    if fw.kind is FieldKind.FLAG:
+        found = [h for p in (fw.values[0].patterns if fw.values else ()) for h in hits(p)]
+        affirmed = next((h for h in found if not h.negated), None)
+        if affirmed is not None:
+            return _ground(text, affirmed.start, affirmed.end, True)
+        return _ground(text, found[0].start, found[0].end, False) if found else None
+    if fw.kind is FieldKind.TERMS:
+        terms: list[Grounded] = []
+        none: Grounded | None = None
+        for value in fw.values:
+            for pattern in value.patterns:
+                found = hits(pattern)
+                if value.negative and found:
+                    none = none or _ground(text, found[0].start, found[0].end, [value.value])
+                affirmed = next((h for h in found if not h.negated), None)
+                if not value.negative and affirmed is not None:
+                    terms.append(_ground(text, affirmed.start, affirmed.end, value.value))
+                    break
+        if terms:
+            first, last = min(g.start for g in terms), max(g.end for g in terms)
+            return Grounded(
+                list(dict.fromkeys(g.value for g in terms)), first, last, text[first:last]
+            )
+        return none
+    stated: list[tuple[int, int, _Hit, str]] = []
+    for rank, value in enumerate(fw.values):
+        found = [h for pattern in value.patterns for h in hits(pattern)]
+        if fw.veto and not value.negative and any(h.negated for h in found):
+            continue  # the lesion's text denies this value
+        chosen = next((h for h in found if value.negative or not h.negated), None)
+        if chosen is not None:
+            stated.append((chosen.start if fw.pick_first else 0, rank, chosen, value.value))
+    if not stated:
+        return None
+    _, _, hit, term = min(stated, key=lambda item: (item[0], item[1]))
+    converted: Any = int(term) if fw.kind is FieldKind.SCORE else term
+    return _ground(text, hit.start, hit.end, converted)
+
+
+def _nearest(found: list[Measurement], words: SystemWords, text: str, unit: Unit) -> Measurement:
+    """The lesion's own size: of the sizes in its first sentence, the one nearest its lesion
+    word ("right ovary 34 x 21 mm containing a 22 mm follicle" -> 22 mm); else the first."""
+    anchor = words.lesion.search(text, unit.start, unit.end)
+    own = [m for m in found if unit.start <= m.start < unit.end]
+    if anchor is None or not own:
+        return found[0]
+    return min(own, key=lambda m: min(abs(m.start - anchor.end()), abs(anchor.start() - m.end)))
+
+
+def _read_sizes(
+    lexicon: Lexicon,
+    words: SystemWords,
+    text: str,
+    lesion_units: list[Unit],
+    features: dict[str, Grounded],
+) -> None:
+    names = {f.name for f in GUIDELINES[words.system].fields()}
+    found = [m for u in lesion_units for m in measurements(lexicon, text, u.start, u.end)]
+    solid = next((s for u in lesion_units if (s := solid_part(text, u.start, u.end))), None)
+    current = [
+        m
+        for m in found
+        if not m.prior and not (solid and m.start >= solid.start and m.end <= solid.end)
+    ]
+    if "size_mm" in names and current:
+        stated_mean = None
+        if words.size == "mean2":
+            stated_mean = next(
+                (s for u in lesion_units if (s := mean_diameter(text, u.start, u.end))), None
+            )
+        if stated_mean is not None:
+            features["size_mm"] = _ground(
+                text, stated_mean.start, stated_mean.end, stated_mean.dims_mm[0]
+            )
+        else:
+            first = _nearest(current, words, text, lesion_units[0])
+            size = first.mean2_mm if words.size == "mean2" else first.max_mm
+            features["size_mm"] = _ground(text, first.start, first.end, size)
+        prior = [m for m in found if m.prior]
+        if "change" in names and "change" not in features and prior and words.size == "mean2":
+            now, before = features["size_mm"].value, prior[0].mean2_mm
+            change = (
+                "growing" if now - before > 1.5 else "decreased" if before - now > 1.5 else "stable"
+            )
+            features["change"] = _ground(text, prior[0].start, prior[0].end, change)
+    if "solid_component_mm" in names and solid is not None:
+        features["solid_component_mm"] = _ground(text, solid.start, solid.end, solid.dims_mm[0])
+
+
+def _gate_open(lexicon: Lexicon, fw: FieldWords, text: str, exam: str | None) -> bool:
+    """A gated field is read only where the report's context allows it: BI-RADS 0 on a
+    screening examination (`exam_is`, `unless`: the examination's name, or the text without
+    one), a biopsy clip as a known cancer where the report names one (`only_if`)."""
+    if fw.only_if is not None:
+        in_exam = bool(exam and fw.only_if.search(exam))
+        if not in_exam and _affirmed(lexicon, fw.only_if, text) is None:
+            return False
+    if fw.exam_is is not None and not fw.exam_is.search(exam or text):
+        return False
+    return fw.unless is None or not fw.unless.search(exam or text)
+
+
+def read_features(
+    text: str, sections: tuple[Section, ...], exam: str | None = None
+) -> FeatureReading:
+    """The grounded feature records of the report's lesions under the system that applies."""
+    system, evidence = choose_system(text, exam)
+    if system is None:
+        return FeatureReading(None)
+    lexicon = load_lexicon()
+    words = next(w for w in lexicon.systems if w.system is system)
+    spans = reading_spans(text, sections)
+    whole = units(text, 0, len(text))
+    findings = [u for a, b in spans for u in units(text, a, b)]
+    report_level = {
+        fw.name: g
+        for fw in words.report_fields
+        if _gate_open(lexicon, fw, text, exam)
+        and (g := _read_field(lexicon, fw, text, findings if fw.findings_only else whole))
+    }
+    lesion_fields = [fw for fw in words.fields if _gate_open(lexicon, fw, text, exam)]
+    tables = table_cells(text, findings)
+    lesions = []
+    for lesion_units in split_lesions(lexicon, words, text, spans):
+        features: dict[str, Grounded] = {}
+        for fw in lesion_fields:
+            grounded = _read_field(lexicon, fw, text, lesion_units, tables)
+            if grounded is not None:
+                features[fw.name] = grounded
+        _read_sizes(lexicon, words, text, lesion_units, features)
+        for name, grounded in report_level.items():
+            features.setdefault(name, grounded)
+        lesions.append(LesionReading(lesion_units[0].start, lesion_units[-1].end, features))
+    if not lesions:
+        lesions = _without_lesions(lexicon, words, text, spans, report_level)
+    return FeatureReading(system, evidence, tuple(lesions))
+
+
+def _without_lesions(
+    lexicon: Lexicon,
+    words: SystemWords,
+    text: str,
+    spans: list[tuple[int, int]],
+    report_level: dict[str, Grounded],
+) -> list[LesionReading]:
+    """A report that describes no lesion: its "no nodules" statement as the system's negative
+    record, or a report-level finding (ascites) on its own; else nothing to assess."""
+    flags = {n: g for n, g in report_level.items() if g.value is True}
+    for start, end in spans:
+        for pattern in words.none:
+            match = pattern.search(text, start, end)
+            if match:
+                features = {
+                    name: _ground(text, match.start(), match.end(), value)
+                    for name, value in words.none_record.items()
+                }
+                return [LesionReading(match.start(), match.end(), {**report_level, **features})]
+    if flags:
+        first = min(flags.values(), key=lambda g: g.start)
+        return [LesionReading(first.start, first.end, dict(report_level))]
+    return []

@@ -1,0 +1,207 @@
+"""Report text as a radiologist writes it: sentences, negation scope and measurements.
+
+Offsets are always into the report text, so every value read stays a span of the report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from radlite_fhir.features.lexicon import Lexicon
+
+# A sentence ends at . ! ? followed by space and a capital, digit or bracket, at a line break,
+# or at a semicolon; decimals ("1.2 cm") and abbreviations followed by lower case stay inside.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])\s+(?=[A-Z0-9(\[•\-*])|\n+|;\s+"
+    r"|\s+(?:period|full stop|new paragraph|next paragraph)\b[\s,]*",
+    re.IGNORECASE,
+)
+# Dictated text often starts sentences in lower case: ". in the left lobe" ends a sentence
+# unless the word before the stop is an abbreviation.
+_LOWER_START = re.compile(r"(?<=\.)\s+(?=[a-z])")
+_ABBREVIATION = re.compile(
+    r"\b(?:approx|vs|cf|incl|no|dr|fig|e\.g|i\.e|etc|ca|al)\.$", re.IGNORECASE
+)
+_CLAUSE_START = re.compile(r"[.;:\n]|\bcomma\b")
+_NEGATED_AFTER = re.compile(
+    r"^-(?=[\s,.;)]|$)"  # "WO-", "caps-"
+    r"|^(?:\s+(?!with\b|but\b)\w+){0,3}?\s*:?\s*(?:(?:is|are|was|were)\s+)?(?:absent|negative|"
+    r"not\s+(?:seen|present|identified|demonstrated|appreciated|evident|visuali[sz]ed|assessed|"
+    r"evaluated|imaged))"  # "capsule absent", "washout not seen", "B and C serology negative"
+    r"|^\s*:\s*(?:no|none)\b",  # "capsule: no"
+    re.IGNORECASE,
+)
+_AFFIRMED_AFTER = re.compile(
+    r"^[\s:,]{0,3}(?:(?:is|are|was|were)\s+)?(?:present|seen|noted|identified|positive|\+)",
+    re.IGNORECASE,
+)
+_ONES = "one|two|three|four|five|six|seven|eight|nine"
+_TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_WORD_NUMBER = rf"(?:(?:{_TENS})(?:[- ](?:{_ONES}))?|{_TEENS}|{_ONES})"
+_NUMBER = rf"(?:\d+(?:\.\d+)?|{_WORD_NUMBER})"
+_UNIT = r"(?:mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)"
+_BY = r"\s*(?:x|×|by|\*)\s*"
+MEASUREMENT = re.compile(
+    rf"(?<![\w.])(?P<a>{_NUMBER})\s*(?P<ua>{_UNIT})?"
+    rf"(?:{_BY}(?P<b>{_NUMBER})\s*(?P<ub>{_UNIT})?)?"
+    rf"(?:{_BY}(?P<c>{_NUMBER})\s*(?P<uc>{_UNIT})?)?(?![\w])",
+    re.IGNORECASE,
+)
+_MEAN = re.compile(
+    rf"\b(?:mean|average)(?: (?:diameter|size|dimension))?(?: of)?[:\s]*"
+    rf"(?P<n>{_NUMBER})\s*(?P<u>{_UNIT})"
+    rf"|(?P<n2>{_NUMBER})\s*(?P<u2>{_UNIT}) (?:in )?(?:mean|average) (?:diameter|size)",
+    re.IGNORECASE,
+)
+_PART = r"solid (?:component|part|portion|element|core)"
+_SIZE = rf"{_NUMBER}(?:{_BY}{_NUMBER})?\s*{_UNIT}"
+_SOLID_PART = re.compile(
+    rf"{_PART}[^.;\d]{{0,30}}?(?P<m>{_SIZE})|(?P<m2>{_SIZE})\s+{_PART}",
+    re.IGNORECASE,
+)
+_NUMBER_WORDS = {"a": 1, "single": 1}
+_VALUES = {w: i + 1 for i, w in enumerate(_ONES.split("|"))}
+_VALUES |= {w: i + 10 for i, w in enumerate(_TEENS.split("|"))}
+_VALUES |= {w: (i + 2) * 10 for i, w in enumerate(_TENS.split("|"))}
+
+
+def number_value(word: str) -> float:
+    """'12', '1.5', 'twelve', 'twenty-five' -> the number."""
+    word = word.lower()
+    if word[0].isdigit():
+        return float(word)
+    return float(sum(_VALUES[part] for part in re.split(r"[- ]", word)))
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence (or a line of a terse report): [start, end) in the report text."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A size in millimetres (every dimension) with its span; `prior` when it describes a
+    previous examination ("previously 6 mm")."""
+
+    dims_mm: tuple[float, ...]
+    start: int
+    end: int
+    prior: bool = False
+
+    @property
+    def max_mm(self) -> float:
+        return max(self.dims_mm)
+
+    @property
+    def mean2_mm(self) -> float:
+        """Lung-RADS: the mean of the long and short axis, the first two dimensions as written
+        (measured on one image; a third is the craniocaudal extent)."""
+        dims = self.dims_mm[:2]
+        return round(sum(dims) / len(dims), 1)
+
+
+def units(text: str, start: int, end: int) -> list[Unit]:
+    """The sentences of text[start:end], with offsets into `text`."""
+    cuts = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text, start, end)]
+    cuts += [
+        (m.start(), m.end())
+        for m in _LOWER_START.finditer(text, start, end)
+        if not _ABBREVIATION.search(text[max(start, m.start() - 8) : m.start()])
+    ]
+    out, position = [], start
+    for cut_start, cut_end in sorted(cuts):
+        if cut_start < position:
+            continue
+        if text[position:cut_start].strip():
+            out.append(Unit(position, cut_start, text[position:cut_start]))
+        position = cut_end
+    if position < end and text[position:end].strip():
+        out.append(Unit(position, end, text[position:end]))
+    return out
+
+
+def negated(lexicon: Lexicon, text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is negated: a negation cue up to six words before it in the same
+    clause with no break word between ("no washout or capsule", "without APHE"), or a negation
+    right after it ("capsule: absent", "washout not seen")."""
+    after = text[end : end + 40]
+    if _NEGATED_AFTER.match(after):
+        return True
+    clause_start = max((m.end() for m in _CLAUSE_START.finditer(text, 0, start)), default=0)
+    window = text[max(clause_start, start - 80) : start]
+    cues = list(lexicon.negation.finditer(window))
+    if not cues:
+        return False
+    between = window[cues[-1].end() :]
+    if lexicon.negation_break.search(between) or re.search(r"\d", between):
+        return False
+    if len(between.split()) > 6:
+        return False
+    # "No APHE, washout present": a comma starts a new item that the text then affirms.
+    return not ("," in between and _AFFIRMED_AFTER.match(after))
+
+
+def measurements(lexicon: Lexicon, text: str, start: int, end: int) -> list[Measurement]:
+    """Every size with a unit in text[start:end], in millimetres."""
+    out = []
+    for match in MEASUREMENT.finditer(text, start, end):
+        numbers = [match.group(g) for g in ("a", "b", "c") if match.group(g)]
+        unit_names = [match.group(g) for g in ("ua", "ub", "uc") if match.group(g)]
+        if not unit_names:
+            continue
+        unit = unit_names[-1].lower()
+        factor = 10.0 if unit.startswith("c") else 1.0
+        dims = tuple(number_value(n) * factor for n in numbers)
+        clause = max(
+            (m.end() for m in _CLAUSE_START.finditer(text, start, match.start())), default=start
+        )
+        near = text[max(clause, match.start() - 20) : match.start()]
+        if lexicon.threshold.search(near):
+            continue  # "below 10 mm": a threshold, not a size
+        context = text[max(clause, match.start() - 60) : match.start()]
+        prior = bool(lexicon.prior.search(near) or lexicon.prior_context.search(context))
+        out.append(Measurement(dims, match.start(), match.end(), prior))
+    return out
+
+
+def mean_diameter(text: str, start: int, end: int) -> Measurement | None:
+    """A stated mean diameter ("mean diameter 7.5 mm"), which Lung-RADS uses as it is."""
+    match = _MEAN.search(text, start, end)
+    if not match:
+        return None
+    group = "n" if match.group("n") else "n2"
+    unit = match.group("u") or match.group("u2")
+    factor = 10.0 if unit.lower().startswith("c") else 1.0
+    size = number_value(match.group(group)) * factor
+    return Measurement((size,), match.start(group), match.end())
+
+
+def solid_part(text: str, start: int, end: int) -> Measurement | None:
+    """The size of a part-solid nodule's solid component, where the text gives one."""
+    match = _SOLID_PART.search(text, start, end)
+    if not match:
+        return None
+    group = "m" if match.group("m") else "m2"
+    inner = MEASUREMENT.search(match.group(group))
+    if not inner:
+        return None
+    numbers = [inner.group(g) for g in ("a", "b", "c") if inner.group(g)]
+    unit = next(inner.group(g) for g in ("uc", "ub", "ua") if inner.group(g)).lower()
+    factor = 10.0 if unit.startswith("c") else 1.0
+    dims = [number_value(n) * factor for n in numbers][:2]
+    return Measurement((round(sum(dims) / len(dims), 1),), match.start(group), match.end(group))
+
+
+def count_word(word: str) -> int | None:
+    """'4' -> 4, 'two' -> 2, 'a' -> 1; None for anything else."""
+    if word.isdigit():
+        return int(word)
+    if word.lower() in _VALUES:
+        return int(_VALUES[word.lower()])
+    return _NUMBER_WORDS.get(word.lower())
