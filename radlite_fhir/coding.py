@@ -98,6 +98,27 @@ class CodeTables:
         }
         return [*category.codings, own]
 
+    def rads_feature_concept(self, system_key: str, name: str) -> list[Coding]:
+        """A feature of a RADS decision table (radlite_fhir.guidelines): the project's own
+        code, '<system>-feature|<field>' (no standard code system names these features)."""
+        return [
+            {
+                "system": self.uri(f"{_slug(system_key)}-feature"),
+                "code": name,
+                "display": f"{system_key} {name.replace('_', ' ')}",
+            }
+        ]
+
+    def rads_feature_value(self, system_key: str, name: str, value: str) -> list[Coding]:
+        """A term of a feature ('TI-RADS composition: solid') in the project's own system."""
+        return [
+            {
+                "system": self.uri(f"{_slug(system_key)}-feature-value"),
+                "code": f"{name}.{value}",
+                "display": str(value).replace("_", " "),
+            }
+        ]
+
     # --- TNM --------------------------------------------------------------------------
     def tnm_categories(self, axis: str) -> list[str]:
         return list(self.tnm["categories"][axis])

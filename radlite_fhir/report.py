@@ -93,6 +93,7 @@ class Origin(StrEnum):
     MODEL = "model"
     TEXT = "explicit-statement"
     MODEL_AND_TEXT = "model-confirmed-by-text"
+    GUIDELINE = "guideline-computed"  # a decision table applied to features the text states
 
 
 class Status(StrEnum):
@@ -106,13 +107,19 @@ class Status(StrEnum):
     LOW_CONFIDENCE = "low-confidence"
 
 
+# The result kind of the QA flag raised when a stated RADS category differs from the category
+# the findings support (tasks/rads_policy.py writes it, the writers code it).
+RADS_DISCORDANCE = "rads-discordance"
+
+
 @dataclass(frozen=True)
 class Evidence:
     """The text span a result rests on: offsets into `Report.text`, and that text.
 
     `kind` is "statement" (an explicit statement the rules found), "mention" (an entity the
-    model named, found in the text) or "model-input" (the span the model read: the answer
-    rests on the whole of it, so writers give offsets only, not a copy of the report).
+    model named, found in the text), "findings" (the description of the lesion whose features
+    decided a guideline-computed category) or "model-input" (the span the model read: the
+    answer rests on the whole of it, so writers give offsets only, not a copy of the report).
     """
 
     start: int

@@ -15,9 +15,10 @@ MODEL = ModelInfo(
 )
 
 
-def report(text: str) -> Report:
+def report(text: str, exam: str | None = None) -> Report:
     return Report(
         text=text,
+        code_text=exam,
         source_path="test.json",
         source_reference={"reference": "DiagnosticReport/t1"},
         subject={"reference": "Patient/p1"},

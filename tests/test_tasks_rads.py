@@ -80,3 +80,56 @@ def test_grammar_lists_every_label() -> None:
     grammar = rads_grammar()
     assert '"BI-RADS 4B"' in grammar and '"No applicable RADS"' in grammar
     assert grammar.count(" | ") == 75 - 1
+
+
+# --- the decision policy: statement > guideline-computed > model label > nothing -----------
+FINDINGS_LR5 = (
+    "History: cirrhosis.\nFINDINGS:\nSegment 7: 24 mm observation with nonrim arterial phase "
+    "hyperenhancement, nonperipheral washout and an enhancing capsule.\n"
+)
+
+
+def test_guideline_computed_category_wins_over_the_model_label() -> None:
+    task = RadsTask()
+    source = report(FINDINGS_LR5, exam="MRI liver")
+    assert task.answered_by_text(source)
+    [result] = task.interpret(source, answers(rads_assignment="RADS: No applicable RADS"))
+    assert (result.value, result.origin, result.status) == (
+        "LI-RADS 5",
+        Origin.GUIDELINE,
+        Status.CODED,
+    )
+    assert result.conflict and "No applicable RADS" in result.conflict
+    assert result.evidence is not None and result.evidence.kind == "findings"
+    assert source.text[result.evidence.start : result.evidence.end] == result.evidence.text
+    names = {f["name"] for f in result.detail["features"]}
+    assert {"size_mm", "aphe", "washout", "capsule", "at_risk"} <= names
+    assert result.detail["guideline"].startswith("ACR LI-RADS")
+
+
+def test_a_stated_category_is_coded_and_a_contradiction_is_flagged() -> None:
+    stated = FINDINGS_LR5 + "IMPRESSION:\nLR-3 observation.\n"
+    results = RadsTask().interpret(report(stated, exam="MRI liver"), {})
+    assert [(r.kind, r.value, r.origin) for r in results] == [
+        ("rads", "LI-RADS 3", Origin.TEXT),
+        ("rads-discordance", "LI-RADS 5", Origin.GUIDELINE),
+    ]
+    assert results[1].detail["stated"] == "LI-RADS 3"
+    agreeing = FINDINGS_LR5 + "IMPRESSION:\nLR-5 observation.\n"
+    assert [r.kind for r in RadsTask().interpret(report(agreeing, exam="MRI liver"), {})] == [
+        "rads"
+    ]
+
+
+def test_model_label_only_where_the_table_cannot_decide() -> None:
+    undecided = "History: cirrhosis.\nFINDINGS:\nSegment 7: 24 mm observation.\n"  # no APHE
+    source = report(undecided, exam="MRI liver")
+    assert not RadsTask().answered_by_text(source)
+    [result] = RadsTask().interpret(source, answers(rads_assignment="RADS: LI-RADS 4"))
+    assert (result.value, result.origin) == ("LI-RADS 4", Origin.MODEL)
+
+
+def test_no_system_and_no_label_codes_nothing() -> None:
+    source = report("FINDINGS:\nLungs are clear. No effusion.", exam="XR chest 2 views")
+    [result] = RadsTask().interpret(source, answers(rads_assignment="RADS: No applicable RADS"))
+    assert result.status is Status.NOT_APPLICABLE and result.value is None

@@ -211,3 +211,30 @@ def test_enriched_sr_keeps_the_original_content_and_cites_it(
         assert [line for line in pixelmed.splitlines() if line.startswith("Error")] == []
     with pytest.raises(NotEnrichable):
         enriched_sr_bytes(sample_findings[0])  # a FHIR source has no SR to enrich
+
+
+def test_guideline_features_in_the_sr_pass_the_validators(tmp_path: Path) -> None:
+    """A guideline-computed category (no model: the table decided) carries its features as
+    qualitative evaluations and a measurement, each INFERRED FROM its words in the report."""
+    from radlite_fhir.tasks.rads import RadsTask
+    from tests.helpers import report
+
+    text = (
+        "History: cirrhosis.\nFINDINGS:\nSegment 7: 24 mm observation with nonrim arterial "
+        "phase hyperenhancement, nonperipheral washout and no enhancing capsule.\n"
+    )
+    source = replace(report(text, exam="MRI liver"), study_uid="1.2.826.0.1.3680043.10.1340.7")
+    findings = Findings(report=source, results=tuple(RadsTask().interpret(source, {})))
+    path = tmp_path / "guideline.sr.dcm"
+    path.write_bytes(sr_bytes(findings, RECORDED))
+    _, dciodvfy = _run([DCIODVFY, str(path)])
+    assert [line for line in dciodvfy.splitlines() if line.startswith("Error")] == []
+    _, pixelmed = _run([*PIXELMED, str(path)])
+    assert "Found Root Template TID_1500 (MeasurementReport)" in pixelmed, pixelmed
+    assert [line for line in pixelmed.splitlines() if line.startswith("Error")] == []
+    code, dump = _run(["dsrdump", str(path)])
+    assert code == 0
+    assert '"millimeter"' in dump and "24" in dump
+    assert '(373067005,SCT,"No")' in dump  # no enhancing capsule
+    assert "inferred from TEXT" in dump and "origin=guideline-computed" in dump
+    assert read_result_sr(path).coded == {"rads": "LI-RADS 5"}

@@ -219,3 +219,56 @@ def test_enriched_update_is_version_aware_and_needs_an_identity() -> None:
     assert entry["request"] == {"method": "PUT", "url": "DiagnosticReport?identifier=urn:ris|A1"}
     with pytest.raises(NotEnrichable, match="no id and no identifier"):
         render([replace(base, report=replace(base.report, source_resource=anonymous))], "enriched")
+
+
+LR = (
+    "History: cirrhosis.\nFINDINGS:\nSegment 7: 24 mm observation with nonrim arterial phase "
+    "hyperenhancement, nonperipheral washout and an enhancing capsule.\nIMPRESSION:\nLR-4.\n"
+)
+
+
+def _guideline_findings(text: str) -> Findings:
+    from radlite_fhir.tasks.rads import RadsTask
+
+    source = report(text, exam="MRI liver")
+    return Findings(report=source, results=tuple(RadsTask().interpret(source, {})))
+
+
+def test_guideline_features_are_components_with_their_spans() -> None:
+    findings = _guideline_findings(LR.replace("IMPRESSION:\nLR-4.\n", ""))
+    bundle = json.loads(render([findings], "bundle"))
+    [observation] = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+    ]
+    origin = next(x for x in observation["extension"] if x["url"].endswith("result-origin"))
+    assert origin["valueCode"] == "guideline-computed"
+    assert observation["valueCodeableConcept"]["text"] == "LI-RADS 5"
+    by_code = {c["code"]["coding"][0]["code"]: c for c in observation["component"]}
+    assert by_code["size_mm"]["valueQuantity"] == {
+        "value": 24.0,
+        "unit": "mm",
+        "system": "http://unitsofmeasure.org",
+        "code": "mm",
+    }
+    assert by_code["washout"]["valueBoolean"] is True
+    assert by_code["aphe"]["valueCodeableConcept"]["text"] == "nonrim"
+    for component in observation["component"]:
+        span = {
+            e["url"]: next(iter(v for k, v in e.items() if k.startswith("value")))
+            for e in component["extension"][0]["extension"]
+        }
+        assert findings.report.text[span["start"] : span["end"]] == span["text"]
+    assert any("Computed by ACR LI-RADS" in n["text"] for n in observation["note"])
+    assert schema_errors(bundle) == []
+
+
+def test_a_contradicted_statement_gets_its_own_discordance_observation() -> None:
+    bundle = json.loads(render([_guideline_findings(LR)], "bundle"))
+    observations = [
+        e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+    ]
+    assert len(observations) == 2
+    flag = next(o for o in observations if o["code"]["coding"][0]["code"] == "rads-discordance")
+    assert flag["valueCodeableConcept"]["text"].startswith("Findings support LI-RADS 5")
+    assert flag["component"][0]["valueCodeableConcept"]["text"] == "LI-RADS 4"
+    assert len({o["identifier"][0]["value"] for o in observations}) == 2

@@ -1,9 +1,10 @@
 """RADS assessment: which reporting system applies and which category the report supports.
 
-Label set: every category of the 11 systems in mappings/rads.yaml plus "No applicable RADS".
-Explicit statements in the text win over the model (see rules.py); disagreement is recorded.
-Where the text states several categories of a system (e.g. per breast), the statement of the
-most authoritative section wins, and within it the most severe category.
+The decision policy is in rads_policy.py: statement > guideline-computed > model label > none.
+Label set of the model's one-label answer: every category of the 11 systems in
+mappings/rads.yaml plus "No applicable RADS". Where the text states several categories of a
+system (e.g. per breast), the statement of the most authoritative section wins, and within it
+the most severe category.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from radlite_fhir.tasks.profiles import (
     structured_call,
     without_label,
 )
+from radlite_fhir.tasks.rads_policy import computed, discordance, guideline_result, reading_of
 
 KEY = "rads_assignment"
 
@@ -63,11 +65,20 @@ def choose_statement(report: Report, statements: list[RadsStatement]) -> RadsSta
     )
 
 
+def stated(report: Report) -> RadsStatement | None:
+    """The report's own statement of a category; a bare "Category 4A" counts under the system
+    the examination and findings make applicable."""
+    system = reading_of(report).system
+    return choose_statement(
+        report, find_rads(report.text, default_system=system.value if system else None)
+    )
+
+
 class RadsTask:
     name = "rads"
 
     def answered_by_text(self, report: Report) -> bool:
-        return bool(find_rads(report.text))
+        return stated(report) is not None or computed(report)[1] is not None
 
     def calls(self, report: Report, profile: str) -> list[ModelCall]:
         if profile == RADLITE:
@@ -84,37 +95,41 @@ class RadsTask:
         raw = answer.text if answer else None
         category, not_applicable = parse_rads_answer(raw) if raw is not None else (None, False)
         confidence = label_confidence(answer.token_logprobs) if answer and category else None
-        statement = choose_statement(report, find_rads(report.text))
+        tables = load_code_tables()
+        said = (
+            category.label if category else (tables.no_applicable_label if not_applicable else None)
+        )
+        reading, assessment = computed(report)
+        statement = stated(report)
         if statement is not None:
-            stated = statement.category
-            evidence = Evidence(statement.start, statement.end, statement.text)
+            stated_category = statement.category
             conflict = None
-            if raw is not None and category != stated:
-                said = (
-                    category.label
-                    if category
-                    else (
-                        load_code_tables().no_applicable_label if not_applicable else "unparseable"
-                    )
+            if raw is not None and category != stated_category:
+                conflict = (
+                    f"model answered '{said or 'unparseable'}'; "
+                    f"the report states '{stated_category.label}'"
                 )
-                conflict = f"model answered '{said}'; the report states '{stated.label}'"
-            origin = Origin.MODEL_AND_TEXT if category == stated else Origin.TEXT
+            origin = Origin.MODEL_AND_TEXT if category == stated_category else Origin.TEXT
             detail = {"composite": statement.composite} if statement.composite else {}
-            return [
+            results = [
                 TaskResult(
                     task=self.name,
                     kind="rads",
-                    value=stated.label,
+                    value=stated_category.label,
                     status=Status.CODED,
                     origin=origin,
-                    evidence=evidence,
+                    evidence=Evidence(statement.start, statement.end, statement.text),
                     raw_answer=raw,
                     model=model,
                     conflict=conflict,
-                    confidence=confidence if category == stated else None,
+                    confidence=confidence if category == stated_category else None,
                     detail=detail,
                 )
             ]
+            flag = discordance(self.name, report, stated_category, reading, assessment, None)
+            return results + ([flag] if flag else [])
+        if assessment is not None:
+            return [guideline_result(self.name, report, reading, assessment, said, raw, model)]
         if category is not None:
             return [
                 TaskResult(

@@ -24,7 +24,15 @@ from typing import Any
 from radlite_fhir import __version__
 from radlite_fhir.coding import CodeTables, DicomCode, load_code_tables
 from radlite_fhir.errors import NotEnrichable
-from radlite_fhir.report import DicomSource, Findings, ModelInfo, Report, Status, TaskResult
+from radlite_fhir.report import (
+    DicomSource,
+    Findings,
+    ModelInfo,
+    Origin,
+    Report,
+    Status,
+    TaskResult,
+)
 
 CODED_KINDS = ("rads", "T", "N", "M")
 COMPREHENSIVE = "1.2.840.10008.5.1.4.1.1.88.33"
@@ -37,6 +45,7 @@ class NothingToWrite(ValueError):
 
 
 RULES_ALGORITHM = "radlite-fhir explicit-statement rules"
+GUIDELINE_ALGORITHM = "radlite-fhir RADS decision tables"
 
 
 def sr_bytes(findings: Findings, recorded: str | None = None) -> bytes:
@@ -252,18 +261,75 @@ def _group(tables: CodeTables, result: TaskResult, sop_uid: str) -> Any:
             name=model.name[:64], version=model.version[:64], parameters=parameters
         )
     else:
+        parameters = [f"origin={result.origin.value}"]
+        if result.detail.get("guideline"):
+            parameters.append(f"guideline={result.detail['guideline']}")
         algorithm = hd.sr.AlgorithmIdentification(
-            name=RULES_ALGORITHM, version=__version__, parameters=[f"origin={result.origin.value}"]
+            name=RULES_ALGORITHM if result.origin is not Origin.GUIDELINE else GUIDELINE_ALGORITHM,
+            version=__version__,
+            parameters=parameters,
         )
+    evaluations, measurements = _feature_items(tables, result)
     return hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(
             uid=generate_uid(entropy_srcs=[sop_uid, key]), identifier=key
         ),
         algorithm_id=algorithm,
+        measurements=measurements or None,
         qualitative_evaluations=[
-            hd.sr.QualitativeEvaluation(name=_coded(name), value=_coded(value))
+            hd.sr.QualitativeEvaluation(name=_coded(name), value=_coded(value)),
+            *evaluations,
         ],
     )
+
+
+YES = DicomCode("373066001", "SCT", "Yes")
+NO = DicomCode("373067005", "SCT", "No")
+
+
+def _feature_items(tables: CodeTables, result: TaskResult) -> tuple[list[Any], list[Any]]:
+    """The deciding features of a guideline-computed category: a qualitative evaluation per
+    term (yes/no for flags), a measurement in mm per size, each INFERRED FROM the report text
+    that states it (the same features as the FHIR Observation's components)."""
+    import highdicom as hd
+    from highdicom.sr import CodedConcept, RelationshipTypeValues, TextContentItem
+
+    system = result.detail.get("system")
+    evidence = _concept(tables.dicom_sr["evidence"])
+    evaluations: list[Any] = []
+    measurements: list[Any] = []
+    for feature in result.detail.get("features") or []:
+        name, value = feature["name"], feature["value"]
+        concept = _coded(
+            tables.dicom_code(
+                tables.rads_feature_concept(system, name),
+                name.removesuffix("_mm").replace("_", " "),
+            )
+        )
+        source = TextContentItem(
+            name=evidence,
+            value=feature["text"],
+            relationship_type=RelationshipTypeValues.INFERRED_FROM,
+        )
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, float):
+                measurement = hd.sr.Measurement(
+                    name=concept,
+                    value=item,
+                    unit=CodedConcept("mm", "UCUM", "millimeter"),
+                )
+                measurements.append(measurement)
+                continue
+            if isinstance(item, bool):
+                code = YES if item else NO
+            else:
+                code = tables.dicom_code(
+                    tables.rads_feature_value(system, name, str(item)), str(item).replace("_", " ")
+                )
+            evaluation = hd.sr.QualitativeEvaluation(name=concept, value=_coded(code))
+            evaluation[0].ContentSequence = [source]
+            evaluations.append(evaluation)
+    return evaluations, measurements
 
 
 def _placeholder_group() -> Any:

@@ -26,7 +26,15 @@ from radlite_fhir import __version__
 from radlite_fhir.coding import CodeTables, load_code_tables
 from radlite_fhir.errors import NotEnrichable
 from radlite_fhir.fhir_schema import schema_errors
-from radlite_fhir.report import Findings, ModelInfo, Status, TaskResult, digest
+from radlite_fhir.report import (
+    RADS_DISCORDANCE,
+    Findings,
+    ModelInfo,
+    Origin,
+    Status,
+    TaskResult,
+    digest,
+)
 
 FHIR_JSON = "application/fhir+json"
 AIAST = {"code": "AIAST", "display": "Artificial Intelligence asserted"}
@@ -161,6 +169,9 @@ class FhirBuilder:
             ],
         }
         resource.update(self._code_and_value(result))
+        components = self._components(result)
+        if components:
+            resource["component"] = [*resource.get("component", []), *components]
         if report.subject:
             resource["subject"] = report.subject
         if device_ref:
@@ -169,10 +180,17 @@ class FhirBuilder:
             resource["derivedFrom"] = [report.source_reference]
         notes = []
         if result.conflict:
+            coded = (
+                "The category computed from the findings is coded."
+                if result.origin is Origin.GUIDELINE
+                else "The report's explicit statement is coded."
+            )
+            notes.append({"text": f"Model disagreed: {result.conflict}. {coded}"})
+        if result.origin is Origin.GUIDELINE and result.detail.get("reasons"):
             notes.append(
                 {
-                    "text": f"Model disagreed with the report text: {result.conflict}. "
-                    "The report's explicit statement is coded."
+                    "text": f"Computed by {result.detail['guideline']} from the features the "
+                    f"report states: {'; '.join(result.detail['reasons'])}."
                 }
             )
         if result.status is Status.UNPARSEABLE:
@@ -261,6 +279,33 @@ class FhirBuilder:
                     "text": category.label,
                 },
             }
+        if result.kind == RADS_DISCORDANCE:
+            supported = tables.rads_category(str(result.value))
+            stated = tables.rads_category(str(result.detail["stated"]))
+            if supported is None or stated is None:
+                raise ValueError(f"discordance between unknown labels {result.value!r}")
+            return {
+                "code": {
+                    "coding": tables.observation_code("rads_discordance"),
+                    "text": "Stated RADS category differs from the findings",
+                },
+                "valueCodeableConcept": {
+                    "coding": tables.rads_value(supported),
+                    "text": f"Findings support {supported.label}; the report states {stated.label}",
+                },
+                "component": [
+                    {
+                        "code": {
+                            "coding": tables.rads_concept(stated.system),
+                            "text": "Stated category",
+                        },
+                        "valueCodeableConcept": {
+                            "coding": tables.rads_value(stated),
+                            "text": stated.label,
+                        },
+                    }
+                ],
+            }
         if result.kind in ("T", "N", "M"):
             pathologic = bool(result.value and result.value.startswith("p"))
             out: dict[str, Any] = {
@@ -304,20 +349,61 @@ class FhirBuilder:
             }
         raise ValueError(f"no FHIR shape for result kind {result.kind!r}")
 
+    def _components(self, result: TaskResult) -> list[dict[str, Any]]:
+        """The deciding features of a guideline-computed category, one component each (a list
+        of terms: one per term), with the span of the report that states it."""
+        features = result.detail.get("features") or []
+        system = result.detail.get("system")
+        out: list[dict[str, Any]] = []
+        for feature in features:
+            name, value = feature["name"], feature["value"]
+            code = {
+                "coding": self.tables.rads_feature_concept(system, name),
+                "text": f"{system} {name.replace('_', ' ')}",
+            }
+            span = self._span_extension(
+                feature["start"], feature["end"], "feature", feature["text"]
+            )
+            for item in value if isinstance(value, list) else [value]:
+                component: dict[str, Any] = {"extension": [span], "code": code}
+                if isinstance(item, bool):
+                    component["valueBoolean"] = item
+                elif isinstance(item, int):
+                    component["valueInteger"] = item
+                elif isinstance(item, float):
+                    component["valueQuantity"] = {
+                        "value": item,
+                        "unit": "mm",
+                        "system": "http://unitsofmeasure.org",
+                        "code": "mm",
+                    }
+                else:
+                    component["valueCodeableConcept"] = {
+                        "coding": self.tables.rads_feature_value(system, name, str(item)),
+                        "text": str(item).replace("_", " "),
+                    }
+                out.append(component)
+        return out
+
+    def _span_extension(self, start: int, end: int, kind: str, text: str | None) -> dict[str, Any]:
+        parts: list[dict[str, Any]] = [
+            {"url": "start", "valueInteger": start},
+            {"url": "end", "valueInteger": end},
+            {"url": "kind", "valueCode": kind},
+        ]
+        if text is not None:
+            parts.append({"url": "text", "valueString": text})
+        return {"url": f"{self.base}/StructureDefinition/evidence-span", "extension": parts}
+
     def _extensions(self, result: TaskResult) -> list[dict[str, Any]]:
         base = f"{self.base}/StructureDefinition"
         out: list[dict[str, Any]] = [
             {"url": f"{base}/result-origin", "valueCode": result.origin.value}
         ]
         if result.evidence is not None:
-            parts: list[dict[str, Any]] = [
-                {"url": "start", "valueInteger": result.evidence.start},
-                {"url": "end", "valueInteger": result.evidence.end},
-                {"url": "kind", "valueCode": result.evidence.kind},
-            ]
-            if result.evidence.kind != "model-input":
-                parts.append({"url": "text", "valueString": result.evidence.text})
-            out.append({"url": f"{base}/evidence-span", "extension": parts})
+            evidence = result.evidence
+            text = evidence.text if evidence.kind != "model-input" else None
+            out.append(self._span_extension(evidence.start, evidence.end, evidence.kind, text))
         if result.confidence is not None:
             out.append({"url": f"{base}/confidence", "valueDecimal": round(result.confidence, 4)})
         if result.model is not None:
