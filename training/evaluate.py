@@ -2,6 +2,11 @@
 
 `python -m training.evaluate RUN/test_records.jsonl --candidate zero-shot=qwen2.5-coder-0.5b
  --candidate fine-tuned=radlite-mini --out DIR [--per-source N] [--threads N]`
+`python -m training.evaluate --devset training/devset [--devset training/checkset] --out DIR
+ [--candidate ...]`: the hand-written sets (no generator wrote them), reported apart from the
+ generated test split, per RADS system: the guideline tables on the features the text states
+ (no model), and per candidate the product's decision (exactly as `radlite convert`) and the
+ model's one-label answer alone.
 
 A candidate is LABEL=MODEL or LABEL=MODEL+ADAPTER.gguf (a registry model, optionally with a
 LoRA adapter file not yet registered). Each record runs only the tasks it has gold for, through
@@ -17,33 +22,22 @@ import argparse
 import json
 import time
 from collections import Counter, defaultdict
-from dataclasses import replace
 from pathlib import Path
 
-from radlite_fhir.engine.registry import Registry, sha256_file
+from radlite_fhir.engine.registry import Registry
 from radlite_fhir.pipeline import Pipeline, PipelineSettings
 from radlite_fhir.report import Report, Status, digest
 from radlite_fhir.sections import split_sections
 from training.data import read_records
+from training.development_set import load_devset
+from training.devset_scores import devset_markdown, evaluate_devset
 from training.metrics import entity_f1, rads_severity, rouge_l
 from training.records import IMPRESSION, NER, RADS, TNM, Record
+from training.registry_candidates import register_candidate
 from training.report_html import write_reports
 
 PRODUCT_TASKS = {RADS: "rads", TNM: "staging", NER: "ner"}
 KEPT = (Status.CODED, Status.LOW_CONFIDENCE)
-
-
-def register_candidate(registry: Registry, label: str, text: str) -> str:
-    """Add LABEL as an in-memory registry entry (MODEL or MODEL+ADAPTER); return its name."""
-    model, _, adapter = text.partition("+")
-    spec = registry.get(model)
-    if adapter:
-        path = Path(adapter).expanduser().resolve()
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: adapter not found")
-        spec = replace(spec, adapter=path, adapter_sha256=sha256_file(path), profile="structured")
-    registry.site[label] = replace(spec, name=label)
-    return label
 
 
 def as_report(record: Record, text: str) -> Report:
@@ -192,24 +186,45 @@ def evaluate(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate", description=__doc__)
-    parser.add_argument("records", type=Path, help="test_records.jsonl from training.data")
+    parser.add_argument(
+        "records", type=Path, nargs="?", help="test_records.jsonl from training.data"
+    )
     parser.add_argument(
         "--candidate",
         action="append",
-        required=True,
+        default=[],
         help="LABEL=MODEL or LABEL=MODEL+ADAPTER.gguf (repeat)",
+    )
+    parser.add_argument(
+        "--devset",
+        type=Path,
+        action="append",
+        default=[],
+        help="a folder of hand-written reports (training/devset); reported separately (repeat)",
     )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--per-source", type=int, help="at most N records of each source")
     parser.add_argument("--threads", type=int)
     args = parser.parse_args(argv)
+    if args.records is None and not args.devset:
+        parser.error("give test records, --devset, or both")
+    if args.records is not None and not args.candidate:
+        parser.error("test records need at least one --candidate")
     candidates = dict(c.split("=", 1) for c in args.candidate)
-    records = select(read_records(args.records), args.per_source)
-    results = evaluate(records, candidates, args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "metrics.json").write_text(json.dumps(results, indent=2), "utf-8")
-    write_reports(results, args.out)
-    print((args.out / "report.md").read_text("utf-8"))
+    if args.records is not None:
+        records = select(read_records(args.records), args.per_source)
+        results = evaluate(records, candidates, args.threads)
+        (args.out / "metrics.json").write_text(json.dumps(results, indent=2), "utf-8")
+        write_reports(results, args.out)
+        print((args.out / "report.md").read_text("utf-8"))
+    for folder in args.devset:
+        scores = evaluate_devset(load_devset(folder), candidates, args.threads)
+        name = folder.name or "devset"
+        (args.out / f"{name}.json").write_text(json.dumps(scores, indent=2), "utf-8")
+        table = devset_markdown(scores, f"Hand-written set `{folder}`")
+        (args.out / f"{name}.md").write_text(table, "utf-8")
+        print(table)
     return 0
 
 
