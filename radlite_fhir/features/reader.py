@@ -24,6 +24,7 @@ from radlite_fhir.features.text import (
     mean_diameter,
     measurements,
     negated,
+    negation_span,
     solid_part,
     units,
 )
@@ -325,8 +326,9 @@ def _named_lesion(
 
 @dataclass(frozen=True)
 class _Hit:
-    """A pattern's match as the report states it: the span it grounds on (a table cell for a
-    table row), whether it is negated, and the match (for captured numbers)."""
+    """A pattern's match as the report states it: the span it grounds on (with its negation,
+    "no enhancing capsule"; a table cell for a table row), whether it is negated, and the match
+    (for captured numbers)."""
 
     match: re.Match[str]
     start: int
@@ -370,7 +372,9 @@ def _hits(
         cells = tables.get(unit.start)
         if cells is None:
             for m in pattern.finditer(text, unit.start, unit.end):
-                out.append(_Hit(m, m.start(), m.end(), negated(lexicon, text, m.start(), m.end())))
+                negation = negation_span(lexicon, text, m.start(), m.end())
+                start, end = negation or (m.start(), m.end())
+                out.append(_Hit(m, start, end, negation is not None))
             continue
         for header, start, end in cells:
             view = f"{header}: {text[start:end]}"

@@ -126,25 +126,34 @@ def units(text: str, start: int, end: int) -> list[Unit]:
     return out
 
 
-def negated(lexicon: Lexicon, text: str, start: int, end: int) -> bool:
-    """Whether text[start:end] is negated: a negation cue up to six words before it in the same
-    clause with no break word between ("no washout or capsule", "without APHE"), or a negation
-    right after it ("capsule: absent", "washout not seen")."""
-    after = text[end : end + 40]
-    if _NEGATED_AFTER.match(after):
-        return True
+def negation_span(lexicon: Lexicon, text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The span of the negation that covers text[start:end], from its cue to the words it
+    negates, or None: a cue up to six words before it in the same clause with no break word
+    between ("no washout or capsule", "without APHE"), or a negation right after it ("capsule:
+    absent", "washout not seen")."""
+    after = _NEGATED_AFTER.match(text[end : end + 40])
+    if after:
+        return start, end + after.end()
     clause_start = max((m.end() for m in _CLAUSE_START.finditer(text, 0, start)), default=0)
-    window = text[max(clause_start, start - 80) : start]
+    window_start = max(clause_start, start - 80)
+    window = text[window_start:start]
     cues = list(lexicon.negation.finditer(window))
     if not cues:
-        return False
+        return None
     between = window[cues[-1].end() :]
     if lexicon.negation_break.search(between) or re.search(r"\d", between):
-        return False
+        return None
     if len(between.split()) > 6:
-        return False
+        return None
     # "No APHE, washout present": a comma starts a new item that the text then affirms.
-    return not ("," in between and _AFFIRMED_AFTER.match(after))
+    if "," in between and _AFFIRMED_AFTER.match(text[end : end + 40]):
+        return None
+    return window_start + cues[-1].start(), end
+
+
+def negated(lexicon: Lexicon, text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is negated (see `negation_span`)."""
+    return negation_span(lexicon, text, start, end) is not None
 
 
 def measurements(lexicon: Lexicon, text: str, start: int, end: int) -> list[Measurement]:
