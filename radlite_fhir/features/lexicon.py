@@ -66,9 +66,36 @@ class Lexicon:
     threshold: re.Pattern[str]
 
 
+def _any_space(pattern: str) -> str:
+    """A space in a lexicon pattern matches any run of white space, line breaks included
+    (hard-wrapped reports break "taller than\nwide")."""
+    out, in_class, escaped = [], False, False
+    for index, char in enumerate(pattern):
+        quantified = pattern[index + 1 : index + 2] in ("?", "*", "+", "{")
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            out.append(char)
+            escaped = True
+        elif char == "[":
+            in_class = True
+            out.append(char)
+        elif char == "]":
+            in_class = False
+            out.append(char)
+        elif char == " ":
+            out.append("\\s" if in_class or quantified else "\\s+")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def words(patterns: list[str]) -> re.Pattern[str]:
     """One case-insensitive alternation with word boundaries around each pattern."""
-    return re.compile("|".join(rf"(?<![\w-])(?:{p})(?![\w])" for p in patterns), re.IGNORECASE)
+    return re.compile(
+        "|".join(rf"(?<![\w-])(?:{_any_space(p)})(?![\w])" for p in patterns), re.IGNORECASE
+    )
 
 
 def _field(system: RadsSystem, name: str, spec: dict[str, Any]) -> FieldWords:
@@ -83,9 +110,7 @@ def _field(system: RadsSystem, name: str, spec: dict[str, Any]) -> FieldWords:
         patterns = entry["patterns"] if isinstance(entry, dict) else entry
         negative = bool(entry.get("negative")) if isinstance(entry, dict) else False
         if value == "score":
-            scores = tuple(
-                re.compile(rf"(?<![\w-])(?:{p})(?![\w])", re.IGNORECASE) for p in patterns
-            )
+            scores = tuple(words([p]) for p in patterns)
             continue
         allowed = (
             ("present",)

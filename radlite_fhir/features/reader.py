@@ -27,6 +27,7 @@ from radlite_fhir.features.text import (
     negation_span,
     solid_part,
     units,
+    wrapped,
 )
 from radlite_fhir.guidelines import GUIDELINES, Assessment, FieldKind, RadsSystem
 from radlite_fhir.report import Section
@@ -44,6 +45,7 @@ NOT_READ_FOR_FEATURES = {
 CONTEXT_ONLY = {"history", "clinical_information", "indication"}
 ADVICE = {"impression", "conclusion", "recommendation"}
 SUBJECT_CHARS = 25  # another structure named this close to a sentence's start is its subject
+MODIFIER_CHARS = 12  # ... or this close before the lesion word ("left adrenal nodule")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _REFERRING = re.compile(
     r"\b(?:the|this|that|these|those|said|same|its)\s+(?:[\w-]+\s+){0,3}$", re.IGNORECASE
@@ -73,7 +75,7 @@ _QUALIFIED = re.compile(r"\b(?:the|this|that)\s+(?P<q>(?:[\w-]+\s+){1,3})$", re.
 _NOT_QUALIFIERS = {"same", "other", "above", "largest", "dominant", "small", "large", "new"}
 _REFERS_BACK = re.compile(
     r"^\s*(?:it|its|this|these|they)\b|\b(?:at (?:this|the same) (?:site|location|level)|"
-    r"the same (?:lesion|nodule|site|area))\b",
+    r"the same (?:lesion|nodule|site|area)|it (?:measured|measures|was|is|has|had|shows))\b",
     re.IGNORECASE,
 )
 
@@ -193,7 +195,15 @@ def reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, i
             spans.append((section.start, section.end))
         elif section.key not in ADVICE:
             inline = section.start > 0 and text[section.start - 1] != "\n" and section.heading
-            line_end = text.find("\n", section.start, section.end)
+            line_end = next(
+                (
+                    m.start()
+                    for m in re.finditer(r"\n", text[section.start : section.end])
+                    if not wrapped(text, section.start + m.start(), section.start + m.end())
+                ),
+                -1,
+            )
+            line_end = line_end + section.start if line_end != -1 else -1
             gap = _PARAGRAPH.search(text, section.start, section.end)
             if inline and line_end != -1:
                 spans.append((line_end + 1, section.end))
@@ -248,7 +258,11 @@ def split_lesions(
             anchors = [m for m in found if not negated(lexicon, text, m.start(), m.end())]
             other = words.not_lesion is not None and any(
                 not negated(lexicon, text, m.start(), m.end())
-                and (not anchors or m.start() - unit.start < SUBJECT_CHARS)
+                and (
+                    not anchors
+                    or m.start() - unit.start < SUBJECT_CHARS
+                    or any(0 <= a.start() - m.end() <= MODIFIER_CHARS for a in anchors)
+                )
                 for m in words.not_lesion.finditer(text, unit.start, unit.end)
             )
             sized = _sized(lexicon, text, unit)

@@ -20,10 +20,17 @@ _SENTENCE_END = re.compile(
 # Dictated text often starts sentences in lower case: ". in the left lobe" ends a sentence
 # unless the word before the stop is an abbreviation.
 _LOWER_START = re.compile(r"(?<=\.)\s+(?=[a-z])")
+_HAS_SIZE = re.compile(r"\d\s*(?:mm|cm)\b|\d+(?:\.\d+)?\s*x\s*\d", re.IGNORECASE)
+NEGATION_WORDS = 8  # "no area of homogeneous low T2 signal or erased charcoal appearance"
+WRAP_WIDTH = 40
+_LIST_ITEM = re.compile(
+    r"\d+[.)]\s"
+)  # shorter lines are list items or headings, not wrapped sentences
 _ABBREVIATION = re.compile(
     r"\b(?:approx|vs|cf|incl|no|dr|fig|e\.g|i\.e|etc|ca|al)\.$", re.IGNORECASE
 )
-_CLAUSE_START = re.compile(r"[.;:\n]|\bcomma\b")
+# A clause ends at . ; : or a line break, but not at the break of a hard-wrapped line.
+_CLAUSE_START = re.compile(r"[.;:]|\n(?![a-z])|\bcomma\b")
 _NEGATED_AFTER = re.compile(
     r"^-(?=[\s,.;)]|$)"  # "WO-", "caps-"
     r"|^(?:\s+(?!with\b|but\b)\w+){0,3}?\s*:?\s*(?:(?:is|are|was|were)\s+)?(?:absent|negative|"
@@ -58,7 +65,7 @@ _MEAN = re.compile(
 _PART = r"solid (?:component|part|portion|element|core)"
 _SIZE = rf"{_NUMBER}(?:{_BY}{_NUMBER})?\s*{_UNIT}"
 _SOLID_PART = re.compile(
-    rf"{_PART}[^.;\d]{{0,30}}?(?P<m>{_SIZE})|(?P<m2>{_SIZE})\s+{_PART}",
+    rf"{_PART}[^.;\d]{{0,60}}?(?P<m>{_SIZE})|(?P<m2>{_SIZE})\s+{_PART}",
     re.IGNORECASE,
 )
 _NUMBER_WORDS = {"a": 1, "single": 1}
@@ -106,9 +113,28 @@ class Measurement:
         return round(sum(dims) / len(dims), 1)
 
 
+def wrapped(text: str, start: int, end: int) -> bool:
+    """A single line break inside a sentence of hard-wrapped text: a long line that does not end
+    a sentence, followed by a line that starts in lower case ("an 8 mm oval\nmass with...")."""
+    if text[start:end].count("\n") != 1 or end >= len(text):
+        return False
+    if not (text[end].islower() or (text[end].isdigit() and not _LIST_ITEM.match(text, end))):
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    line = text[line_start:start].rstrip()
+    next_line = text[end : text.find("\n", end) if "\n" in text[end:] else len(text)]
+    if "|" in line or "|" in next_line:
+        return False  # table rows are lines of their own
+    return len(line) >= WRAP_WIDTH and not line.endswith((".", ":", ";", "?", "!"))
+
+
 def units(text: str, start: int, end: int) -> list[Unit]:
     """The sentences of text[start:end], with offsets into `text`."""
-    cuts = [(m.start(), m.end()) for m in _SENTENCE_END.finditer(text, start, end)]
+    cuts = [
+        (m.start(), m.end())
+        for m in _SENTENCE_END.finditer(text, start, end)
+        if not wrapped(text, m.start(), m.end())
+    ]
     cuts += [
         (m.start(), m.end())
         for m in _LOWER_START.finditer(text, start, end)
@@ -126,24 +152,32 @@ def units(text: str, start: int, end: int) -> list[Unit]:
     return out
 
 
+def clause_start_before(text: str, floor: int, position: int) -> int:
+    """Where the clause holding `position` starts (not before `floor`). The search looks one
+    character past `position` so a line break can see whether the next line continues."""
+    limit = min(len(text), position + 1)
+    ends = [m.end() for m in _CLAUSE_START.finditer(text, floor, limit) if m.end() <= position]
+    return max(ends, default=floor)
+
+
 def negation_span(lexicon: Lexicon, text: str, start: int, end: int) -> tuple[int, int] | None:
     """The span of the negation that covers text[start:end], from its cue to the words it
-    negates, or None: a cue up to six words before it in the same clause with no break word
+    negates, or None: a cue up to eight words before it in the same clause with no break word
     between ("no washout or capsule", "without APHE"), or a negation right after it ("capsule:
     absent", "washout not seen")."""
     after = _NEGATED_AFTER.match(text[end : end + 40])
     if after:
         return start, end + after.end()
-    clause_start = max((m.end() for m in _CLAUSE_START.finditer(text, 0, start)), default=0)
+    clause_start = clause_start_before(text, 0, start)
     window_start = max(clause_start, start - 80)
     window = text[window_start:start]
     cues = list(lexicon.negation.finditer(window))
     if not cues:
         return None
     between = window[cues[-1].end() :]
-    if lexicon.negation_break.search(between) or re.search(r"\d", between):
-        return None
-    if len(between.split()) > 6:
+    if lexicon.negation_break.search(between) or _HAS_SIZE.search(between):
+        return None  # "no washout, but ...", "no X; 12 mm Y": the negation stops there
+    if len(between.split()) > NEGATION_WORDS:
         return None
     # "No APHE, washout present": a comma starts a new item that the text then affirms.
     if "," in between and _AFFIRMED_AFTER.match(text[end : end + 40]):
@@ -167,9 +201,7 @@ def measurements(lexicon: Lexicon, text: str, start: int, end: int) -> list[Meas
         unit = unit_names[-1].lower()
         factor = 10.0 if unit.startswith("c") else 1.0
         dims = tuple(number_value(n) * factor for n in numbers)
-        clause = max(
-            (m.end() for m in _CLAUSE_START.finditer(text, start, match.start())), default=start
-        )
+        clause = clause_start_before(text, start, match.start())
         near = text[max(clause, match.start() - 20) : match.start()]
         if lexicon.threshold.search(near):
             continue  # "below 10 mm": a threshold, not a size
