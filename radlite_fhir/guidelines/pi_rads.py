@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature, highest, score
 
@@ -59,30 +60,40 @@ def _large(lesion: Lesion) -> bool:
     return bool(lesion.epe) or (lesion.size_mm or 0.0) >= 15
 
 
-def dwi_score(lesion: Lesion) -> int | None:
-    if lesion.dwi_score is not None:
-        return lesion.dwi_score
-    finding = lesion.dwi_finding
+# Sequence score of each descriptor; the 4/5 descriptor is 5 at >= 15 mm or with EPE.
+DWI_SCORES = {
+    DwiFinding.NORMAL: 1,
+    DwiFinding.INDISTINCT: 2,
+    DwiFinding.FOCAL_MILD_MODERATE: 3,
+    DwiFinding.FOCAL_MARKED: 4,
+}
+T2_SCORES = {
+    T2Finding.TYPICAL_NODULE: 1,
+    T2Finding.ATYPICAL_NODULE: 2,
+    T2Finding.HETEROGENEOUS: 3,
+    T2Finding.LENTICULAR: 4,
+}
+
+
+def _sequence_score(
+    lesion: Lesion, given: int | None, finding: DwiFinding | T2Finding | None
+) -> int | None:
+    """The score the report gives, else the one its descriptor has in the table."""
+    if given is not None:
+        return given
     if finding is None:
         return None
-    if finding is DwiFinding.FOCAL_MARKED:
-        return 5 if _large(lesion) else 4
-    return {DwiFinding.NORMAL: 1, DwiFinding.INDISTINCT: 2, DwiFinding.FOCAL_MILD_MODERATE: 3}[
-        finding
-    ]
+    table: dict[Any, int] = DWI_SCORES if isinstance(finding, DwiFinding) else T2_SCORES
+    score_of = table[finding]
+    return 5 if score_of == 4 and _large(lesion) else score_of
+
+
+def dwi_score(lesion: Lesion) -> int | None:
+    return _sequence_score(lesion, lesion.dwi_score, lesion.dwi_finding)
 
 
 def t2_score(lesion: Lesion) -> int | None:
-    if lesion.t2_score is not None:
-        return lesion.t2_score
-    finding = lesion.t2_finding
-    if finding is None:
-        return None
-    if finding is T2Finding.LENTICULAR:
-        return 5 if _large(lesion) else 4
-    return {T2Finding.TYPICAL_NODULE: 1, T2Finding.ATYPICAL_NODULE: 2, T2Finding.HETEROGENEOUS: 3}[
-        finding
-    ]
+    return _sequence_score(lesion, lesion.t2_score, lesion.t2_finding)
 
 
 def categorize(lesion: Lesion) -> Assessment:
