@@ -1,7 +1,7 @@
 """The hand-written development set (training/devset/*.yaml): reports in the styles of several
 institutions, none stating its RADS category, each labelled by the published table with the
-reason recorded. It is never trained on: `training.data` does not read it, and a test checks
-that no generated sample repeats one of its reports.
+reason recorded. It is never trained on: `training.data` reads only the sources a recipe names,
+and none of them reads these folders.
 
 Each record: id, style, exam (the examination's name, as DiagnosticReport.code.text), system
 ("none" where no RADS system applies), category, the gold feature record of every lesion, the
