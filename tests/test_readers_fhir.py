@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from radlite_fhir.errors import InputError
+from radlite_fhir.fhir_schema import schema_errors, xsd_pattern
 from radlite_fhir.readers import read_path
+from radlite_fhir.readers.html_text import html_to_text
 from tests.conftest import SAMPLES
 
 LIMIT = 20_000_000
@@ -152,3 +155,117 @@ def test_huge_file_is_refused_before_reading(tmp_path: Path) -> None:
         handle.truncate(100_000_000)  # sparse: 100 MB on paper, nothing on disk
     with pytest.raises(InputError, match=r"file is 100.0 MB, over the input limit of 20.0 MB"):
         read_path(path, LIMIT)
+
+
+# --- hostile input: issue 11 ------------------------------------------------------------
+
+
+def test_ndjson_lines_end_at_newline_only(tmp_path: Path) -> None:
+    """U+2028 and U+0085 are legal raw inside JSON strings: `splitlines` would cut there."""
+    lines = [
+        json.dumps(_report(conclusion="Nodule.\u2028Second line.\u0085Third."), ensure_ascii=False),
+        json.dumps(_report(id="r2", conclusion="Crlf line.")),
+    ]
+    path = _write(tmp_path, "export.ndjson", lines[0] + "\n" + lines[1] + "\r\n")
+    outcome = read_path(path, LIMIT)
+    assert outcome.errors == []
+    assert [r.text for r in outcome.reports] == [
+        "Nodule.\u2028Second line.\u0085Third.",
+        "Crlf line.",
+    ]
+
+
+@pytest.mark.parametrize("depth", [70, 1200, 100_000])
+def test_deeply_nested_json_is_an_input_error(tmp_path: Path, depth: int) -> None:
+    nested = '{"resourceType": "DiagnosticReport", "extension": ' + "[" * depth + "]" * depth + "}"
+    path = _write(tmp_path, "deep.json", nested)
+    with pytest.raises(InputError, match="nested deeper than 64 levels"):
+        read_path(path, LIMIT)
+    ndjson = _write(tmp_path, "deep.ndjson", json.dumps(_report()) + "\n" + nested + "\n")
+    outcome = read_path(ndjson, LIMIT)
+    assert len(outcome.reports) == 1 and "nested deeper" in outcome.errors[0].problem
+
+
+@pytest.mark.parametrize("charset", ["idna", "rot13", "no-such-codec", "utf-16"])
+def test_charset_that_cannot_decode_is_an_input_error(tmp_path: Path, charset: str) -> None:
+    form = {
+        "contentType": f"text/plain; charset={charset}",
+        "data": base64.b64encode(b"Report text " * 20 + b"\xff").decode(),
+    }
+    path = _write(tmp_path, "r.json", json.dumps(_report(presentedForm=[form])))
+    with pytest.raises(InputError, match=f"charset '{charset}'") as caught:
+        read_path(path, LIMIT)
+    assert "Report text" not in str(caught.value)
+
+
+def test_quadratic_html_is_read_in_linear_time(tmp_path: Path) -> None:
+    """html.parser takes over 30 s on this (every unclosed '<a ' re-scans the rest)."""
+    for markup in (
+        "<div>" + "<a " * 20000,
+        "<div>" + "<!--" * 20000,
+        "<div>" + "<a b='" * 20000,
+        "<div>" + "<![CDATA[" * 20000,
+        "<div>" + "<!-- x >" * 20000,
+        "<p>x" + "<a" * 40000,
+    ):
+        form = {"contentType": "text/html", "data": base64.b64encode(markup.encode()).decode()}
+        path = _write(tmp_path, "bomb.json", json.dumps(_report(presentedForm=[form])))
+        started = time.perf_counter()
+        read_path(path, LIMIT)  # falls back to the conclusion, or is parsed: either is fine
+        assert time.perf_counter() - started < 2.0, markup[:20]
+    many = {"contentType": "text/html", "data": base64.b64encode(b"<b>x</b>" * 30000).decode()}
+    path = _write(tmp_path, "many.json", json.dumps(_report(presentedForm=[many])))
+    with pytest.raises(InputError, match="more than 50000 tags"):
+        read_path(path, LIMIT)
+
+
+def test_hidden_html_is_not_report_text() -> None:
+    markup = (
+        "<html><head><title>T</title><style>p {color: red}</style></head><body>"
+        "<p>Findings: nodule.</p><!-- draft: malignant -->"
+        '<div style="color:red; DISPLAY : none">hidden <div>nested</div> still hidden</div>'
+        "<p hidden>also hidden</p><script>var t = '<p>not text</p>';</script>"
+        "<template><p>template</p></template><p>Impression: benign &amp; stable, 3 &lt; 5.</p>"
+        '<img style="display:none"><span>shown</span></body></html>'
+    )
+    assert html_to_text(markup) == "Findings: nodule.\n\nImpression: benign & stable, 3 < 5.\nshown"
+
+
+def test_unicode_spaces_are_valid_r4_text(tmp_path: Path) -> None:
+    """FHIR's string regex `^[ \\r\\n\\t\\S]+$` uses XML Schema white space: U+00A0, U+2009
+    and U+2028 are text in R4, though Python's `\\s` matches them."""
+    text = "Nodule\u00a08\u2009mm.\u2028No other finding."
+    observation = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "finding"},
+        "valueString": text,
+    }
+    assert schema_errors(observation) == []
+    assert schema_errors({**observation, "status": "final\n"}) == ["Observation.status: enum"]
+    assert schema_errors({**observation, "valueString": ""}) == ["Observation.valueString: pattern"]
+    path = _write(tmp_path, "r.json", json.dumps(_report(conclusion=text), ensure_ascii=False))
+    assert read_path(path, LIMIT).reports[0].text == text
+    assert (
+        xsd_pattern("^[^\\s]+(\\s[^\\s]+)*$") == "^[^ \\t\\n\\r]+([ \\t\\n\\r][^ \\t\\n\\r]+)*\\Z"
+    )
+
+
+def test_schema_and_validation_messages_never_quote_the_value(tmp_path: Path) -> None:
+    secret = "ZZMARKERZZ patient text"
+    cases = {
+        "status.json": _report(status=secret),
+        "issued.json": _report(issued=secret),
+        "type.json": _report(conclusion=["list", secret]),
+        "contained.json": _report(subject={"reference": secret, "display": 5}),
+    }
+    for name, resource in cases.items():
+        path = _write(tmp_path, name, json.dumps(resource))
+        with pytest.raises(InputError) as caught:
+            read_path(path, LIMIT)
+        assert "ZZMARKERZZ" not in str(caught.value), name
+    problems = schema_errors({**_report(), "status": secret, "conclusion": 5})
+    assert problems == [
+        "DiagnosticReport.conclusion: type (expected string)",
+        "DiagnosticReport.status: enum",
+    ]

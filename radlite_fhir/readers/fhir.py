@@ -3,6 +3,11 @@
 Every failure is an `InputError` naming the file (and NDJSON line) and the cause. Structure is
 checked with fhir.resources.R4B (R4 element names; R5-only elements are rejected) and with the
 official R4 JSON schema (code enums, required elements), so what we enrich is valid R4.
+
+Messages name the element and the rule, never the value: the value may be report text, and
+these messages go to logs, error files and the ledger. Hostile shapes are refused up front,
+before they can exhaust the stack (JSON nested deeper than MAX_DEPTH) or the clock (HTML:
+see html_text).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +23,7 @@ from typing import Any
 from radlite_fhir.errors import InputError
 from radlite_fhir.fhir_schema import schema_errors
 from radlite_fhir.readers.files import read_limited
-from radlite_fhir.readers.html_text import html_to_text
+from radlite_fhir.readers.html_text import HtmlRefused, html_to_text
 from radlite_fhir.report import Report, digest
 from radlite_fhir.sections import split_sections
 
@@ -25,6 +31,10 @@ RADIOLOGY_CATEGORY_CODES = {"RAD", "LP29684-5", "394914008", "imaging", "18748-4
 ACCESSION_TYPE = "ACSN"
 DICOM_UID_SYSTEM = "urn:dicom:uid"
 NDJSON_SKIPPED = {"Patient", "ImagingStudy", "Observation", "Provenance", "Device"}
+MAX_DEPTH = 64  # objects and arrays; R4 resources nest about 15 deep, validators recurse
+_RESOURCE_TYPE_NAME = re.compile(r"[A-Z][A-Za-z]{0,63}")
+# Values the pydantic message may quote (custom validators): the type name is said instead.
+_PYDANTIC_QUOTING = {"value_error", "assertion_error"}
 
 
 @dataclass
@@ -42,12 +52,45 @@ def read_fhir_file(path: Path | str, max_bytes: int) -> ReadOutcome:
     if path.suffix.lower() in {".ndjson", ".jsonl"}:
         return _read_ndjson(path, text)
     try:
-        resource = json.loads(text)
+        resource = _loads(path, text, line=None)
     except json.JSONDecodeError as exc:
         raise InputError(
             path, f"not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", line=exc.lineno
         ) from None
     return ReadOutcome(reports=_reports_from_resource(path, resource, line=None))
+
+
+def _loads(path: Path, text: str, line: int | None) -> Any:
+    """json.loads, with nesting deeper than MAX_DEPTH refused as an InputError: the json
+    module, pydantic and jsonschema recurse per level, and a RecursionError is no message."""
+    try:
+        value = json.loads(text)
+        too_deep = _depth(value) > MAX_DEPTH
+    except RecursionError:
+        too_deep = True
+    if too_deep:
+        raise InputError(
+            path, f"JSON nested deeper than {MAX_DEPTH} levels: not a FHIR resource", line
+        )
+    return value
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of objects and arrays, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _read_text(path: Path, max_bytes: int) -> str:
@@ -68,12 +111,15 @@ def _read_text(path: Path, max_bytes: int) -> str:
 
 
 def _read_ndjson(path: Path, text: str) -> ReadOutcome:
+    """One resource per line. Lines end at "\n" only (a "\r" before it is JSON white
+    space): `str.splitlines` would also break at U+2028, U+0085 and others, which JSON strings
+    may hold raw, and so cut a resource in two."""
     outcome = ReadOutcome()
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            resource = json.loads(line)
+            resource = _loads(path, line, line=number)
             if isinstance(resource, dict) and resource.get("resourceType") in NDJSON_SKIPPED:
                 continue  # bulk exports interleave resource types; only reports are ours
             outcome.reports.extend(_reports_from_resource(path, resource, line=number))
@@ -100,6 +146,8 @@ def _reports_from_resource(path: Path, resource: Any, line: int | None) -> list[
         return _reports_from_bundle(path, resource, line)
     if kind is None:
         raise InputError(path, "no resourceType: not a FHIR resource", line)
+    if not isinstance(kind, str) or not _RESOURCE_TYPE_NAME.fullmatch(kind):
+        raise InputError(path, "resourceType is not a FHIR resource type name", line)
     raise InputError(
         path, f"resourceType '{kind}' is neither a DiagnosticReport nor a Bundle", line
     )
@@ -131,15 +179,23 @@ def _reports_from_bundle(path: Path, bundle: dict[str, Any], line: int | None) -
 
 
 def _pydantic_summary(exc: Any) -> str:
+    """The first errors as "element path: message"; a message that may quote the value (a
+    custom validator's) is replaced by its error type."""
     parts = []
     for error in exc.errors()[:3]:
-        where = ".".join(str(p) for p in error["loc"])
+        where = ".".join(str(p)[:64] for p in error["loc"])
         message = error["msg"]
         if error["type"] == "extra_forbidden":
             message = "unknown element (not in FHIR R4; R5-only?)"
+        elif error["type"] in _PYDANTIC_QUOTING or _quotes(message, error.get("input")):
+            message = error["type"]
         parts.append(f"{where}: {message}")
     more = len(exc.errors()) - len(parts)
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _quotes(message: str, value: Any) -> bool:
+    return isinstance(value, str) and len(value) > 2 and value in message
 
 
 def _report(
@@ -152,7 +208,8 @@ def _report(
     from fhir.resources.R4B.diagnosticreport import DiagnosticReport
     from pydantic import ValidationError
 
-    label = f"DiagnosticReport '{resource.get('id', '?')}'"
+    report_id = resource.get("id", "?")
+    label = f"DiagnosticReport '{str(report_id)[:64]}'"
     try:
         parsed = DiagnosticReport.model_validate(resource)
     except ValidationError as exc:
@@ -210,22 +267,16 @@ def _report_text(
                 raw = base64.b64decode(raw, validate=True)
             except binascii.Error:
                 raise InputError(path, f"{label}: presentedForm data is not base64", line) from None
-        try:
-            decoded = raw.decode(charset)
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise InputError(
-                path,
-                f"{label}: presentedForm ({content_type}) cannot be decoded as {charset}: {exc}",
-                line,
-            ) from None
-        text = html_to_text(decoded) if mime == "text/html" else decoded.replace("\r\n", "\n")
+        decoded = _decode(path, raw, charset, label, line)
+        text = _html_text(path, decoded, label, line) if mime == "text/html" else decoded
+        text = text.replace("\r\n", "\n")
         if text.strip():
             return text.strip()
     if (resource.get("conclusion") or "").strip():
         return resource["conclusion"].strip()
     div = (resource.get("text") or {}).get("div")
     if div:
-        text = html_to_text(div)
+        text = _html_text(path, div, label, line)
         if text.strip():
             return text
     raise InputError(
@@ -234,6 +285,29 @@ def _report_text(
         "presentedForm, no conclusion, no narrative)",
         line,
     )
+
+
+def _decode(path: Path, raw: bytes, charset: str, label: str, line: int | None) -> str:
+    """`raw` decoded with the declared charset. Any codec failure is the input's fault: an
+    unknown name, a codec that is no text encoding, or one that raises plain UnicodeError or
+    ValueError (charset=idna does, on text that is no host name)."""
+    shown = charset[:40]
+    try:
+        return raw.decode(charset)
+    except LookupError:
+        problem = "is not a known text encoding"
+    except UnicodeDecodeError as exc:
+        problem = f"fails at byte offset {exc.start} ({exc.reason})"
+    except (UnicodeError, ValueError) as exc:
+        problem = f"fails ({type(exc).__name__})"
+    raise InputError(path, f"{label}: presentedForm charset '{shown}' {problem}", line)
+
+
+def _html_text(path: Path, markup: str, label: str, line: int | None) -> str:
+    try:
+        return html_to_text(markup)
+    except HtmlRefused as exc:
+        raise InputError(path, f"{label}: {exc}", line) from None
 
 
 def _resolve(index: dict[str, dict[str, Any]], reference: str | None) -> dict[str, Any] | None:

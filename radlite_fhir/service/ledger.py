@@ -2,6 +2,9 @@
 
 WAL journal, a busy timeout, one transaction helper; the schema is a constant. Rows are
 keyed by the claim folder name (unique per claim); content sha256 finds re-dropped content.
+Names and errors are stored through `printable`: a file name with a byte that is not UTF-8
+would otherwise make SQLite raise UnicodeEncodeError and stop the service. Errors hold
+element paths and rules, never report text (`radlite status` prints them).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from radlite_fhir.errors import printable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
@@ -60,7 +65,7 @@ class Ledger:
             db.execute(
                 "INSERT OR IGNORE INTO inputs (claim, name, sha256, state, received_at)"
                 " VALUES (?, ?, ?, 'received', ?)",
-                (claim, name, sha256, time.time()),
+                (claim, printable(name), sha256, time.time()),
             )
 
     def get(self, claim: str) -> sqlite3.Row | None:
@@ -87,14 +92,20 @@ class Ledger:
             db.execute(
                 "UPDATE inputs SET state = ?, finished_at = ?, outputs = ?, error = ? "
                 "WHERE claim = ?",
-                (state, time.time(), json.dumps(outputs or []), error, claim),
+                (
+                    state,
+                    time.time(),
+                    json.dumps([printable(o) for o in outputs or []]),
+                    None if error is None else printable(error),
+                    claim,
+                ),
             )
 
     def retry_later(self, claim: str, error: str, delay: float) -> None:
         with self.transaction() as db:
             db.execute(
                 "UPDATE inputs SET state = 'received', error = ?, not_before = ? WHERE claim = ?",
-                (error, time.time() + delay, claim),
+                (printable(error), time.time() + delay, claim),
             )
 
     def counts(self) -> dict[str, int]:

@@ -2,22 +2,27 @@
 
 Signal handlers only set a flag: SIGTERM and SIGINT let the current file finish, then stop.
 A model that cannot load is a transient failure: retried with backoff, inputs wait.
+
+Logging: one JSON object per line on stderr, named fields only. Library warnings (pydicom's
+"invalid value for VR ..." quotes the value, which may be report text) are captured from the
+warnings module and the libraries' loggers and logged as their logger and category only.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from radlite_fhir.engine.registry import Registry
-from radlite_fhir.errors import ModelError
+from radlite_fhir.errors import ModelError, printable
 from radlite_fhir.pipeline import Pipeline, PipelineSettings, parse_task_list
 from radlite_fhir.service import dicom_net, http
 from radlite_fhir.service.settings import WatchSettings
@@ -39,28 +44,51 @@ JSON_FIELDS = (
     "calling_ae",
     "ae_title",
     "to",
+    "logger",
+    "category",
 )
+# Loggers whose messages may quote data: logged by name and category, never by message.
+LIBRARY_LOGGERS = ("py.warnings", "pydicom", "highdicom")
+_WARNING_CATEGORY = re.compile(r":\d+: (\w+): ")
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; only the named fields, never report text."""
+    """One JSON object per line; only the named fields, never report text. A record from a
+    library logger keeps its logger name (and a warning its category), not its message."""
 
     def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {
-            "ts": round(record.created, 3),
-            "level": record.levelname,
-            "event": record.getMessage(),
-        }
-        out.update({k: getattr(record, k) for k in JSON_FIELDS if hasattr(record, k)})
-        return json.dumps(out, ensure_ascii=False)
+        out: dict[str, Any] = {"ts": round(record.created, 3), "level": record.levelname}
+        if record.name == "radlite" or record.name.startswith("radlite."):
+            out["event"] = record.getMessage()
+            out.update({k: getattr(record, k) for k in JSON_FIELDS if hasattr(record, k)})
+        else:
+            out["event"] = "library warning" if record.name == "py.warnings" else "library log"
+            out["logger"] = record.name
+            if record.name == "py.warnings":
+                found = _WARNING_CATEGORY.search(str(record.msg))
+                out["category"] = found.group(1) if found else "Warning"
+        return json.dumps(out, ensure_ascii=True)
 
 
-def run(settings: WatchSettings) -> int:
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(stream: TextIO) -> logging.Handler:
+    """Send the service's log and library warnings, as JSON lines, to `stream` only (not to
+    the root logger's plain-text handler, not to raw stderr). Returns the handler."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     log.handlers[:] = [handler]
     log.setLevel(logging.INFO)
     log.propagate = False
+    logging.captureWarnings(True)  # warnings.warn -> logger "py.warnings"
+    for name in LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        library.handlers[:] = [handler]
+        library.setLevel(logging.WARNING)
+        library.propagate = False
+    return handler
+
+
+def run(settings: WatchSettings) -> int:
+    configure_logging(sys.stderr)
 
     stop = threading.Event()
     wake = threading.Event()
@@ -154,9 +182,14 @@ def _sender(settings: WatchSettings) -> Callable[[list[Path]], None] | None:
                 continue
             try:
                 dicom_net.send(output, destination, settings.dicom_ae_title)
-                log.info("sr sent", extra={"file": output.name, "to": destination.ae_title})
+                log.info(
+                    "sr sent", extra={"file": printable(output.name), "to": destination.ae_title}
+                )
             except (dicom_net.SendError, OSError) as exc:
-                log.error("sr not sent", extra={"file": output.name, "reason": str(exc)})
+                log.error(
+                    "sr not sent",
+                    extra={"file": printable(output.name), "reason": printable(str(exc))},
+                )
 
     return send
 

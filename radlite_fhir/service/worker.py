@@ -5,6 +5,15 @@ error/ (with <name>.error.json). A claim is an atomic rename out of the inbox; t
 follows. After a crash at any instant, `recover()` finds every claim folder still in work/
 and finishes it: outputs are written atomically under deterministic names with deterministic
 identifiers, so doing a file twice writes the same bytes, never a second result.
+
+No input stops the service. Whatever goes wrong while one file is processed is that file's
+outcome: an input error or any unexpected exception (RecursionError, UnicodeError, a writer's
+SchemaViolation, ...) sends it to error/ at once; a transient one (a model that cannot load,
+OSError such as a full disk, a locked ledger) is retried with backoff and sent to error/ after
+`max_attempts`. A claim whose processing was started `max_attempts` times and never finished
+(the process died on it: a segfault, OOM, SIGKILL) goes to error/ when it is next due, so a
+file that kills the process cannot be taken first after every restart forever. Reasons name
+the file, the exception type and the element and rule, never report text.
 """
 
 from __future__ import annotations
@@ -13,7 +22,9 @@ import fnmatch
 import json
 import logging
 import os
+import sqlite3
 import time
+import traceback
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -22,14 +33,21 @@ from pathlib import Path
 
 from radlite_fhir.convert import convert_file, write_atomic
 from radlite_fhir.engine.registry import sha256_file
-from radlite_fhir.errors import InputError, ModelError
+from radlite_fhir.errors import InputError, ModelError, RadliteError, printable
 from radlite_fhir.pipeline import Pipeline
 from radlite_fhir.report import Status
 from radlite_fhir.service.ledger import Ledger
 from radlite_fhir.service.settings import WatchSettings
+from radlite_fhir.writers.fhir import SchemaViolation
 
 log = logging.getLogger("radlite.service")
 TEMPORARY_SUFFIXES = (".tmp", ".part", ".partial", ".swp", ".crdownload", "~")
+# Failures that may pass on their own; everything else a file causes is permanent.
+TRANSIENT: tuple[type[Exception], ...] = (ModelError, OSError, sqlite3.OperationalError)
+# Exceptions whose messages are ours or the OS's (paths, element paths, rules), never report
+# text; any other exception is described by its type and where it was raised only.
+_MESSAGE_IS_SAFE: tuple[type[Exception], ...] = (RadliteError, OSError, SchemaViolation)
+HELD_S = 30.0  # how long a claim whose failure could not be recorded waits
 
 
 @dataclass
@@ -70,6 +88,9 @@ class Service:
         self.metrics = Metrics()
         self._seen: dict[str, tuple[int, float]] = {}  # name -> (size, mtime) at last scan
         self._ready: deque[Path] = deque()  # ready at the last scan, not yet claimed
+        # claim -> time: claims whose failure could not even be recorded (ledger or disk
+        # failing), held back in memory so the loop does not spin on them
+        self._held: dict[str, float] = {}
 
     # --- finding and claiming ------------------------------------------------------------
     def _wanted(self, name: str) -> bool:
@@ -118,11 +139,13 @@ class Service:
             if not files:
                 folder.rmdir()  # crash after the move out, before the folder was removed
                 continue
+            if self._held.get(folder.name, 0.0) > time.time():
+                continue
             row = self.ledger.get(folder.name)
             if row is None:  # crash between the rename and the ledger row
                 self.ledger.receive(folder.name, files[0].name, _file_digest(files[0]))
                 row = self.ledger.get(folder.name)
-            if row["not_before"] <= time.time():
+            if row is not None and row["not_before"] <= time.time():
                 out.append(files[0])
         return out
 
@@ -132,7 +155,18 @@ class Service:
 
         The inbox is scanned only when the list of ready files from the last scan is used up,
         so 10,000 waiting files cost one scan per 10,000 files, and at most one claim is in
-        work/ at a time in normal operation (claims waiting for a retry add to it)."""
+        work/ at a time in normal operation (claims waiting for a retry add to it).
+
+        A failure of the service's own bookkeeping (the ledger or the state folder failing,
+        outside any one file's processing) is logged and reported as idle, so the loop waits
+        its poll interval and tries again instead of exiting."""
+        try:
+            return self._step()
+        except Exception as exc:
+            log.error("step failed, will try again", extra={"reason": describe_exception(exc)})
+            return False
+
+    def _step(self) -> bool:
         pending = self.claimed()
         if pending:
             self.process(pending[0])
@@ -147,27 +181,45 @@ class Service:
         return False
 
     def process(self, path: Path) -> None:
+        """Process one claimed file. Any exception is this file's failure (see the module
+        docstring); none reaches the caller."""
         claim = path.parent.name
+        try:
+            self._process(path, claim)
+        except Exception as exc:
+            self._contain(path, claim, exc)
+
+    def _process(self, path: Path, claim: str) -> None:
         row = self.ledger.get(claim)
+        if row is None:
+            raise sqlite3.OperationalError(f"no ledger row for claim {claim}")
+        if row["attempts"] >= self.settings.max_attempts:
+            last = row["error"] or "the service stopped while processing it (crash or kill)"
+            self._fail(
+                path,
+                claim,
+                [InputError(path.name, f"gave up after {row['attempts']} attempts: {last}")],
+                "Interrupted" if row["error"] is None else "GaveUp",
+            )
+            return
         self.ledger.start(claim)
         earlier = self.ledger.done_with_content(row["sha256"], claim)
         if earlier is not None and self.settings.duplicates == "skip":
             self._settle(path, claim, "duplicate", json.loads(earlier["outputs"] or "[]"))
             self.metrics.duplicates += 1
-            log.info("duplicate skipped", extra={"file": path.name, "same_as": earlier["claim"]})
+            log.info(
+                "duplicate skipped",
+                extra={"file": printable(path.name), "same_as": earlier["claim"]},
+            )
             return
         started = time.perf_counter()
-        try:
-            outcome = convert_file(
-                self.pipeline,
-                path,
-                self.settings.outbox,
-                self.settings.format,
-                int(self.settings.max_input_mb * 1_000_000),
-            )
-        except (ModelError, OSError) as exc:
-            self._transient(path, claim, row["attempts"] + 1, f"{type(exc).__name__}: {exc}")
-            return
+        outcome = convert_file(
+            self.pipeline,
+            path,
+            self.settings.outbox,
+            self.settings.format,
+            int(self.settings.max_input_mb * 1_000_000),
+        )
         seconds = time.perf_counter() - started
         self.metrics.seconds["read_model_write"] += seconds
         self.metrics.seconds["model"] += sum(t.seconds for f in outcome.findings for t in f.timings)
@@ -186,13 +238,48 @@ class Service:
         if self.on_outputs is not None and outcome.outputs:
             self.on_outputs(outcome.outputs)
         log.info(
-            "file done", extra={"file": path.name, "outputs": outputs, "seconds": round(seconds, 3)}
+            "file done",
+            extra={
+                "file": printable(path.name),
+                "outputs": [printable(o) for o in outputs],
+                "seconds": round(seconds, 3),
+            },
         )
+
+    def _contain(self, path: Path, claim: str, exc: Exception) -> None:
+        """Make `exc`, raised while `path` was processed, that file's outcome: retried later
+        (transient) or the file moved to error/ with its reason. When even that fails (the
+        ledger or the disk), the claim is held back in memory and the loop goes on."""
+        reason = describe_exception(exc)
+        try:
+            if not path.exists():  # settled before the failure (in the DICOM sender, say)
+                log.error("failure after the file was settled", extra={"reason": reason})
+                return
+            row = self.ledger.get(claim)
+            attempts = max(1, row["attempts"] if row is not None else 1)
+            if isinstance(exc, TRANSIENT):
+                self._transient(path, claim, attempts, reason)
+            else:
+                self._fail(path, claim, [_as_input_error(path, exc)], type(exc).__name__)
+        except Exception as second:
+            delay = HELD_S
+            self._held[claim] = time.time() + delay
+            log.error(
+                "failure could not be recorded, claim held back",
+                extra={
+                    "file": printable(path.name),
+                    "reason": f"{reason}; then {describe_exception(second)}",
+                    "retry_in_s": delay,
+                },
+            )
 
     def _transient(self, path: Path, claim: str, attempts: int, reason: str) -> None:
         if attempts >= self.settings.max_attempts:
             self._fail(
-                path, claim, [InputError(path.name, f"gave up after {attempts} attempts: {reason}")]
+                path,
+                claim,
+                [InputError(path.name, f"gave up after {attempts} attempts: {reason}")],
+                "GaveUp",
             )
             return
         delay = min(300.0, 2.0**attempts)
@@ -200,22 +287,38 @@ class Service:
         self.metrics.retries += 1
         log.warning(
             "transient failure, will retry",
-            extra={"file": path.name, "attempt": attempts, "retry_in_s": delay, "reason": reason},
+            extra={
+                "file": printable(path.name),
+                "attempt": attempts,
+                "retry_in_s": delay,
+                "reason": reason,
+            },
         )
 
-    def _fail(self, path: Path, claim: str, errors: list[InputError]) -> None:
-        self._write_reason(path.name, errors)
-        self.ledger.finish(claim, "failed", error="; ".join(e.problem for e in errors))
+    def _fail(
+        self, path: Path, claim: str, errors: list[InputError], exception: str = "InputError"
+    ) -> None:
+        """Reason file, ledger row, then the file into error/ (a crash in between redoes it)."""
+        self._write_reason(path.name, errors, exception)
+        problems = "; ".join(e.problem for e in errors)
+        self.ledger.finish(claim, "failed", error=f"{exception}: {problems}")
         os.replace(path, _free_name(self.errors / path.name))
         path.parent.rmdir()
+        self._held.pop(claim, None)
         self.metrics.failed += 1
         log.warning(
-            "file failed", extra={"file": path.name, "reason": "; ".join(e.problem for e in errors)}
+            "file failed",
+            extra={"file": printable(path.name), "reason": f"{exception}: {problems}"},
         )
 
-    def _write_reason(self, name: str, errors: list[InputError]) -> None:
+    def _write_reason(
+        self, name: str, errors: list[InputError], exception: str = "InputError"
+    ) -> None:
+        """<name>.error.json: the file (printable), the exception type, and each problem
+        with its NDJSON line where there is one."""
         reason = {
-            "file": name,
+            "file": printable(name),
+            "exception": exception,
             "errors": [{"line": e.line, "error": e.problem} for e in errors],
             "at": time.time(),
         }
@@ -231,13 +334,38 @@ class Service:
         else:
             os.replace(path, _free_name(self.processed / path.name))
         path.parent.rmdir()
+        self._held.pop(claim, None)
 
     def recover(self) -> int:
         """Remove temporary output files a killed run left (never renamed into place, so
-        never a result); return the count of claims left unfinished (redone by `step`)."""
+        never a result); return the count of claims left unfinished (redone by `step`, or,
+        when their processing was already started `max_attempts` times, sent to error/ by it
+        without being processed again)."""
         for stale in self.settings.outbox.glob(".*.tmp"):
             stale.unlink(missing_ok=True)
         return len(self.claimed())
+
+
+def describe_exception(exc: BaseException) -> str:
+    """`Type: message` for exceptions whose messages are ours or the OS's; for any other,
+    the type and where it was raised (file:line function), because its message may quote
+    report text (ValueError("invalid literal ... 'the text'"))."""
+    name = type(exc).__name__
+    if isinstance(exc, InputError):
+        return f"{name}: {exc.problem}"
+    if isinstance(exc, _MESSAGE_IS_SAFE):
+        return f"{name}: {printable(str(exc))[:500]}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return name
+    last = frames[-1]
+    return f"{name} at {Path(last.filename).name}:{last.lineno} {last.name}"
+
+
+def _as_input_error(path: Path, exc: Exception) -> InputError:
+    if isinstance(exc, InputError):
+        return InputError(path.name, exc.problem, exc.line)
+    return InputError(path.name, describe_exception(exc))
 
 
 def _free_name(target: Path) -> Path:
