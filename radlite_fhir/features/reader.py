@@ -2,12 +2,11 @@
 report describes, and what it says of each (every value with the span that states it).
 
 The mechanism, not a list of reports: the system applies when the examination and the text
-name its organ and modality (screening for Lung-RADS, a patient at risk for LI-RADS); a lesion
-starts at a sentence naming a lesion noun that is not negated and brings a size, a number or a
-location of its own; the sentences after it that state a feature of the system belong to it;
-each feature takes the first value of its lexicon that the lesion's text states without
-negation. Impressions and recommendations are not read for features when the report has a
-findings section: advice must not decide a category.
+name its organ and modality (screening for Lung-RADS, a patient at risk for LI-RADS); the
+report's sentences are grouped into lesions (`split_lesions` says how); each feature takes the
+value its lexicon finds stated, not negated, in the lesion's sentences (`_read_field`).
+Impressions and recommendations are not read for features when the report has a findings
+section: advice must not decide a category.
 """
 
 from __future__ import annotations
