@@ -19,6 +19,7 @@ from radlite_fhir.guidelines import GUIDELINES, RadsSystem
 from radlite_fhir.pipeline import Pipeline, PipelineSettings
 from radlite_fhir.report import Status
 from radlite_fhir.tasks.rads import parse_rads_answer
+from radlite_fhir.tasks.rads_policy import label_of
 from training.development_set import DevRecord
 from training.registry_candidates import register_candidate
 
@@ -49,7 +50,7 @@ def table_label(record: DevRecord) -> str | None:
     assessment = read_features(report.text, report.sections, report.code_text).assessment()
     if assessment is None or assessment.category is None:
         return None
-    return f"{assessment.system.value} {assessment.category}"
+    return label_of(assessment)
 
 
 def summarise(records: list[DevRecord], labels: list[str | None]) -> dict[str, Any]:

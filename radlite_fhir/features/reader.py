@@ -29,6 +29,7 @@ from radlite_fhir.features.text import (
     wrapped,
 )
 from radlite_fhir.guidelines import GUIDELINES, Assessment, FieldKind, RadsSystem
+from radlite_fhir.guidelines.base import highest
 from radlite_fhir.report import Section
 
 NOT_READ_FOR_FEATURES = {
@@ -119,8 +120,7 @@ class FeatureReading:
         """The report-level assessment (None when no system applies)."""
         if self.system is None:
             return None
-        guideline = GUIDELINES[self.system]
-        return guideline.assess([guideline.record(lesion.values()) for lesion in self.lesions])
+        return highest(self.system, GUIDELINES[self.system].order, self.assessments())
 
     def decisive_lesion(self) -> int | None:
         """Index of the lesion whose category is the report's (the highest-risk one)."""

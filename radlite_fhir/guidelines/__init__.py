@@ -18,6 +18,7 @@ from radlite_fhir.guidelines.base import (
     FieldKind,
     FieldSpec,
     RadsSystem,
+    highest,
     record_fields,
     record_from_mapping,
     record_values,
@@ -45,9 +46,12 @@ class Guideline:
     system: RadsSystem
     record_type: type
     categorize: Callable[[Any], Assessment]
-    assess: Callable[[list[Any]], Assessment]
     order: tuple[str, ...]
     version: str
+
+    def assess(self, records: Sequence[Any]) -> Assessment:
+        """The report level: the highest-risk lesion the table could categorize."""
+        return highest(self.system, self.order, [self.categorize(r) for r in records])
 
     def fields(self) -> tuple[FieldSpec, ...]:
         return record_fields(self.record_type)
@@ -63,7 +67,6 @@ GUIDELINES: dict[RadsSystem, Guideline] = {
             RadsSystem.BI_RADS,
             bi_rads.Finding,
             bi_rads.categorize,
-            bi_rads.assess,
             bi_rads.ORDER,
             "ACR BI-RADS Atlas 5th ed. (2013)",
         ),
@@ -71,7 +74,6 @@ GUIDELINES: dict[RadsSystem, Guideline] = {
             RadsSystem.TI_RADS,
             ti_rads.Nodule,
             ti_rads.categorize,
-            ti_rads.assess,
             ti_rads.ORDER,
             "ACR TI-RADS 2017",
         ),
@@ -79,7 +81,6 @@ GUIDELINES: dict[RadsSystem, Guideline] = {
             RadsSystem.LUNG_RADS,
             lung_rads.Nodule,
             lung_rads.categorize,
-            lung_rads.assess,
             lung_rads.ORDER,
             "ACR Lung-RADS v2022",
         ),
@@ -87,7 +88,6 @@ GUIDELINES: dict[RadsSystem, Guideline] = {
             RadsSystem.LI_RADS,
             li_rads.Observation,
             li_rads.categorize,
-            li_rads.assess,
             li_rads.ORDER,
             "ACR LI-RADS v2018 CT/MRI",
         ),
@@ -95,7 +95,6 @@ GUIDELINES: dict[RadsSystem, Guideline] = {
             RadsSystem.PI_RADS,
             pi_rads.Lesion,
             pi_rads.categorize,
-            pi_rads.assess,
             pi_rads.ORDER,
             "PI-RADS v2.1",
         ),
@@ -103,7 +102,6 @@ GUIDELINES: dict[RadsSystem, Guideline] = {
             RadsSystem.O_RADS,
             o_rads.Lesion,
             o_rads.categorize,
-            o_rads.assess,
             o_rads.ORDER,
             "ACR O-RADS US v2022",
         ),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature, highest
+from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature
 
 SYSTEM = RadsSystem.BI_RADS
 ORDER = ("1", "2", "3", "6", "0", "4A", "4B", "4C", "5")
@@ -208,7 +208,3 @@ def categorize(finding: Finding) -> Assessment:
         why.say("probably benign finding, stable -> 2")
         category = "2"
     return why.result(category)
-
-
-def assess(findings: list[Finding]) -> Assessment:
-    return highest(SYSTEM, ORDER, [categorize(f) for f in findings])

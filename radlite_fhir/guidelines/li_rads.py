@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature, highest
+from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature
 
 SYSTEM = RadsSystem.LI_RADS
 ORDER = ("1", "2", "3", "4", "5", "M", "TIV")
@@ -94,7 +94,3 @@ def categorize(observation: Observation) -> Assessment:
         f"{', '.join(named) or 'none'} -> LR-{category}"
     )
     return why.result(category)
-
-
-def assess(observations: list[Observation]) -> Assessment:
-    return highest(SYSTEM, ORDER, [categorize(o) for o in observations])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature, highest
+from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature
 
 SYSTEM = RadsSystem.LUNG_RADS
 ORDER = ("1", "2", "3", "4A", "4B", "4X")
@@ -112,7 +112,3 @@ def categorize(nodule: Nodule) -> Assessment:
         why.say(f"additional suspicious features: {category} -> 4X")
         category = "4X"
     return why.result(category)
-
-
-def assess(nodules: list[Nodule]) -> Assessment:
-    return highest(SYSTEM, ORDER, [categorize(n) for n in nodules])

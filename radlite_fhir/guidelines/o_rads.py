@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature, highest, score
+from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature, score
 
 SYSTEM = RadsSystem.O_RADS
 ORDER = ("1", "2", "3", "4", "5")
@@ -158,7 +158,3 @@ def categorize(lesion: Lesion) -> Assessment:
         f" -> {category}"
     )
     return why.result(category)
-
-
-def assess(lesions: list[Lesion]) -> Assessment:
-    return highest(SYSTEM, ORDER, [categorize(lesion) for lesion in lesions])

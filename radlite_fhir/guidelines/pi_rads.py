@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature, highest, score
+from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature, score
 
 SYSTEM = RadsSystem.PI_RADS
 ORDER = ("1", "2", "3", "4", "5")
@@ -136,7 +136,3 @@ def categorize(lesion: Lesion) -> Assessment:
         + f" -> {category}"
     )
     return why.result(str(category))
-
-
-def assess(lesions: list[Lesion]) -> Assessment:
-    return highest(SYSTEM, ORDER, [categorize(lesion) for lesion in lesions])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature, highest
+from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature
 
 SYSTEM = RadsSystem.TI_RADS
 ORDER = ("1", "2", "3", "4", "5")
@@ -98,20 +98,19 @@ def level(points: int) -> str | None:
     return "4" if points <= 6 else "5"
 
 
-def categorize(nodule: Nodule) -> Assessment:
-    why = Reasons(SYSTEM)
-    if not why.need("composition", nodule.composition):
-        return why.indeterminate()
-    assert nodule.composition is not None
-    if nodule.composition is Composition.SPONGIFORM:
-        why.say("spongiform: 0 points, no further points added")
-        return why.result("1")
-    echogenicity = nodule.echogenicity
-    if echogenicity is None and nodule.composition is Composition.CYSTIC:
-        echogenicity = Echogenicity.ANECHOIC
-    if not why.need("echogenicity", echogenicity):
-        return why.indeterminate()
-    assert echogenicity is not None
+def _echogenicity(nodule: Nodule) -> Echogenicity | None:
+    """As stated; a cystic nodule is anechoic when the report says nothing more."""
+    if nodule.echogenicity is None and nodule.composition is Composition.CYSTIC:
+        return Echogenicity.ANECHOIC
+    return nodule.echogenicity
+
+
+def _parts(nodule: Nodule) -> list[tuple[str, str, int]] | None:
+    """(feature, value as read, points) for a non-spongiform nodule, unstated shape, margin
+    and foci at their 0-point terms; None without composition or echogenicity."""
+    echogenicity = _echogenicity(nodule)
+    if nodule.composition is None or echogenicity is None:
+        return None
     shape = nodule.shape or Shape.WIDER_THAN_TALL
     margin = nodule.margin or Margin.SMOOTH
     foci = nodule.echogenic_foci or (Focus.NONE,)
@@ -133,6 +132,27 @@ def categorize(nodule: Nodule) -> Assessment:
         )
         for f in dict.fromkeys(foci)
     ]
+    return parts
+
+
+def points(nodule: Nodule) -> int | None:
+    """The white paper's point total (spongiform: 0, nothing added); None when unscorable."""
+    if nodule.composition is Composition.SPONGIFORM:
+        return 0
+    parts = _parts(nodule)
+    return None if parts is None else sum(p for _, _, p in parts)
+
+
+def categorize(nodule: Nodule) -> Assessment:
+    why = Reasons(SYSTEM)
+    if not why.need("composition", nodule.composition):
+        return why.indeterminate()
+    if nodule.composition is Composition.SPONGIFORM:
+        why.say("spongiform: 0 points, no further points added")
+        return why.result("1")
+    parts = _parts(nodule)
+    if not why.need("echogenicity", _echogenicity(nodule)) or parts is None:
+        return why.indeterminate()
     total = sum(p for _, _, p in parts)
     why.say(" + ".join(f"{name} {value} {p}" for name, value, p in parts) + f" = {total} points")
     category = level(total)
@@ -141,7 +161,3 @@ def categorize(nodule: Nodule) -> Assessment:
         return why.indeterminate()
     why.say(f"{total} points -> TR{category}")
     return why.result(category)
-
-
-def assess(nodules: list[Nodule]) -> Assessment:
-    return highest(SYSTEM, ORDER, [categorize(n) for n in nodules])

@@ -8,7 +8,7 @@ disagree about a category. AJCC 8 lung TNM (not a RADS table) stays here.
 
 from __future__ import annotations
 
-from radlite_fhir.guidelines import RadsSystem, assess
+from radlite_fhir.guidelines import GUIDELINES, RadsSystem, assess, ti_rads
 from radlite_fhir.guidelines.ti_rads import level
 
 # ACR TI-RADS: the generator's words for each feature -> the table's term (the words the
@@ -56,15 +56,9 @@ def _tirads_record(features: dict[str, str]) -> dict[str, object]:
 
 def tirads_points(features: dict[str, str]) -> int:
     """Points of the white paper's chart, from the product's table (spongiform adds none)."""
-    from radlite_fhir.guidelines.ti_rads import POINTS
-
-    record = _tirads_record(features)
-    if record.get("composition") == "spongiform":
-        return 0
-    total = 0
-    for name, value in record.items():
-        for term in value if isinstance(value, list) else [value]:
-            total += POINTS[name][str(term)]
+    total = ti_rads.points(GUIDELINES[RadsSystem.TI_RADS].record(_tirads_record(features)))
+    if total is None:
+        raise ValueError(f"TI-RADS needs composition and echogenicity: {features}")
     return total
 
 
