@@ -16,6 +16,7 @@ from radlite_fhir.readers.html_text import html_to_text
 from tests.conftest import SAMPLES
 
 LIMIT = 20_000_000
+FIXTURES = Path(__file__).parent / "data" / "fhir"
 
 
 def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
@@ -35,6 +36,41 @@ def _report(**overrides: object) -> dict:
     }
     resource.update(overrides)
     return {key: value for key, value in resource.items() if value is not None}
+
+
+# The project's own fixtures in the shapes of the HL7 examples below (tests/data/README.md):
+# they run from a clone with nothing beside it; the HL7 originals run where ../shared is.
+
+
+def test_report_with_conclusion_only() -> None:
+    reports = read_path(FIXTURES / "us-abdomen-conclusion.json", LIMIT).reports
+    assert [r.text for r in reports] == ["Normal liver, gallbladder and kidneys."]
+    assert reports[0].subject == {"reference": "Patient/example"}
+    assert reports[0].source_reference == {"reference": "DiagnosticReport/us-abdomen"}
+
+
+def test_report_with_conclusion_and_coded_diagnosis() -> None:
+    report = read_path(FIXTURES / "ct-brain-coded-diagnosis.json", LIMIT).reports[0]
+    assert report.text == "Enhancing mass at the clivus, suspicious for chordoma."
+    assert report.subject == {"reference": "Patient/p7", "display": "Test Patient"}
+
+
+def test_report_text_only_in_the_narrative() -> None:
+    report = read_path(FIXTURES / "dxa-narrative-only.json", LIMIT).reports[0]
+    assert report.text.startswith("DXA BONE DENSITOMETRY")
+    assert "INDICATIONS Early menopause" in report.text  # table cells stay on their row's line
+    assert "Femoral neck 0.891 g/cm\u00b2 -1.0" in report.text
+    assert "<td>" not in report.text
+
+
+def test_laboratory_report_is_refused_as_not_radiology() -> None:
+    with pytest.raises(InputError, match="category LAB, not a radiology report"):
+        read_path(FIXTURES / "lab-lipids-bundle.json", LIMIT)
+
+
+def test_patient_fixture_is_refused() -> None:
+    with pytest.raises(InputError, match="'Patient' is neither a DiagnosticReport nor a Bundle"):
+        read_path(FIXTURES / "patient.json", LIMIT)
 
 
 def test_hl7_ultrasound_example_uses_conclusion(shared_data: Path) -> None:
