@@ -1,10 +1,12 @@
 """`radlite dicom listen` against a real PACS: Orthanc (Debian package) on loopback sends a
 source SR by C-STORE, the product enriches it and C-STOREs its result SR back; Orthanc's REST
-API shows the result in the same study, parsed."""
+API shows the result in the same study, parsed. The SCP's edges (UIDs that are no file names,
+oversized datasets, re-sent UIDs, binding beyond loopback) over real pynetdicom associations."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -18,11 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydicom import dcmread
+from pydicom import Dataset, dcmread
 
 from radlite_fhir.errors import ConfigError
 from radlite_fhir.readers import read_path
-from radlite_fhir.service.dicom_net import Destination
+from radlite_fhir.service.dicom_net import (
+    Destination,
+    StoreStatus,
+    is_dicom_uid,
+    is_loopback,
+    start_listener,
+)
 from tests.conftest import SAMPLES
 from tests.sr_files import make_sr
 
@@ -197,3 +205,134 @@ def test_destination_is_checked_at_start() -> None:
     for bad in ("PACS@host", "@host:104", "A VERY LONG AE TITLE@h:1"):
         with pytest.raises(ConfigError, match="AE_TITLE@host:port"):
             Destination.parse(bad)
+
+
+@dataclass
+class Listener:
+    port: int
+    inbox: Path
+
+
+@pytest.fixture
+def listener(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Listener]:
+    """Our SCP on a free loopback port, 20 kB dataset cap; pynetdicom's temporary files go to
+    a private folder the tests can inspect."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    server = start_listener(
+        "RADLITE", "127.0.0.1", 0, tmp_path / "inbox", (), max_dataset_bytes=20_000
+    )
+    try:
+        yield Listener(server.server_address[1], tmp_path / "inbox")
+    finally:
+        server.shutdown()
+
+
+def _store(port: int, dataset: Dataset) -> tuple[int | None, bool]:
+    """C-STORE one dataset as a plain SCU would: (status or None, association aborted)."""
+    from pynetdicom import AE
+
+    ae = AE(ae_title="SENDER")
+    ae.add_requested_context(dataset.SOPClassUID)
+    assoc = ae.associate("127.0.0.1", port, ae_title="RADLITE")
+    assert assoc.is_established
+    status = getattr(assoc.send_c_store(dataset), "Status", None)
+    if status is None:  # no answer: the peer's A-ABORT is on its way
+        _until(lambda: not assoc.is_established, 60, "the association to end")
+    aborted = assoc.is_aborted
+    if assoc.is_established:
+        assoc.release()
+    return status, aborted
+
+
+def _sr(tmp_path: Path, text: str, uid: str | None = None) -> Dataset:
+    source = tmp_path / "sent" / f"{len(text)}-{hash(text)}.dcm"
+    dataset = dcmread(make_sr(source, {"findings": text}))
+    if uid is not None:
+        dataset.SOPInstanceUID = dataset.file_meta.MediaStorageSOPInstanceUID = uid
+    return dataset
+
+
+def _findings_text(path: Path) -> str:
+    container = dcmread(path).ContentSequence[1]
+    return "\n".join(item.TextValue for item in container.ContentSequence)
+
+
+def test_a_resent_uid_is_kept_apart_never_overwritten(listener: Listener, tmp_path: Path) -> None:
+    first = _sr(tmp_path, "Clear lungs.")
+    uid = first.SOPInstanceUID
+    texts = ["Clear lungs.", "Addendum: a 6 mm nodule in the right upper lobe.", "Third copy."]
+    for text in texts:
+        assert _store(listener.port, _sr(tmp_path, text, uid)) == (StoreStatus.SUCCESS, False)
+    names = [f"{uid}.dcm", f"{uid}_2.dcm", f"{uid}_3.dcm"]
+    assert sorted(p.name for p in listener.inbox.iterdir()) == sorted(names)
+    assert [_findings_text(listener.inbox / name) for name in names] == texts
+    assert all(dcmread(listener.inbox / name).SOPInstanceUID == uid for name in names)
+
+
+@pytest.mark.parametrize("uid", [".1.2.3", "1.2.3a", "1..2", "1.02.3", "../1.2", "1.2.3."])
+def test_a_uid_that_is_not_a_dicom_uid_is_refused_and_nothing_is_written(
+    listener: Listener, tmp_path: Path, uid: str
+) -> None:
+    status, _ = _store(listener.port, _sr(tmp_path, "Clear lungs.", uid))
+    assert status == StoreStatus.CANNOT_UNDERSTAND
+    assert list(listener.inbox.iterdir()) == []  # no hidden file, nothing outside either
+    assert list(listener.inbox.parent.glob("*.dcm")) == []
+
+
+def test_dicom_uid_rule() -> None:
+    assert is_dicom_uid("1.2.840.10008.5.1.4.1.1.88.34") and is_dicom_uid("0.1")
+    assert is_dicom_uid("1." * 31 + "12") and not is_dicom_uid("1." * 31 + "123")  # 64 / 65
+    assert not any(map(is_dicom_uid, ["", ".", "1.2/3", "1.2 ", "-1.2", "1.2\x00"]))
+
+
+def test_a_dataset_over_the_cap_is_refused_with_out_of_resources(
+    listener: Listener, tmp_path: Path
+) -> None:
+    status, aborted = _store(listener.port, _sr(tmp_path, "x" * 25_000))
+    assert (status, aborted) == (StoreStatus.OUT_OF_RESOURCES, False)
+    assert list(listener.inbox.iterdir()) == []
+    assert list((tmp_path / "tmp").iterdir()) == []  # pynetdicom's temporary file is gone
+    small = _sr(tmp_path, "Clear lungs.")
+    assert _store(listener.port, small) == (StoreStatus.SUCCESS, False)
+    assert [p.name for p in listener.inbox.iterdir()] == [f"{small.SOPInstanceUID}.dcm"]
+
+
+def test_a_dataset_streaming_past_twice_the_cap_is_cut_off(
+    listener: Listener, tmp_path: Path
+) -> None:
+    status, aborted = _store(listener.port, _sr(tmp_path, "y" * 200_000))
+    assert status is None and aborted
+    _until(lambda: not list((tmp_path / "tmp").iterdir()), 60, "the partial file removed")
+    assert list(listener.inbox.iterdir()) == []
+    small = _sr(tmp_path, "Clear lungs.")  # the listener goes on
+    assert _store(listener.port, small) == (StoreStatus.SUCCESS, False)
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_binding_beyond_loopback_without_an_allow_list_warns(tmp_path: Path) -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.5")
+    records = _Records()
+    service_log = logging.getLogger("radlite.service")
+    service_log.addHandler(records)
+    try:
+        warned = []
+        for host, callers in [("0.0.0.0", ()), ("0.0.0.0", ("PACS",)), ("127.0.0.1", ())]:
+            records.messages.clear()
+            server = start_listener("RADLITE", host, 0, tmp_path / "inbox", callers)
+            server.shutdown()
+            warned.append(any("allow-list" in m for m in records.messages))
+    finally:
+        service_log.removeHandler(records)
+    assert warned == [True, False, False]
