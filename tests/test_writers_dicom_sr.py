@@ -238,3 +238,152 @@ def test_guideline_features_in_the_sr_pass_the_validators(tmp_path: Path) -> Non
     assert '(373067005,SCT,"No")' in dump  # no enhancing capsule
     assert "inferred from TEXT" in dump and "origin=guideline-computed" in dump
     assert read_result_sr(path).coded == {"rads": "LI-RADS 5"}
+
+
+# Issue 11, text semantics: what a report says reaches the SR as it was said.
+UNICODE_REPORT = (
+    "History: cirrhosis.\nFINDINGS:\nSegment 7: 24 mm observation ≥ 15 mm with nonrim "
+    "arterial phase hyperenhancement, nonperipheral washout and no enhancing capsule; "
+    "“suspicious”, ‘new’, AFP 12 µg/L. 日本語の所見。\n"
+)
+UNICODE_IMPRESSION = "LI-RADS 5 observation ≥ 15 mm, “definitely HCC”; AFP 12 µg/L. 日本語"
+
+
+def _guideline_findings(text: str, impression: str, **report_fields: Any) -> Findings:
+    """Findings without a model: the LI-RADS table's category with its features (each with
+    the report's words as evidence) and an impression."""
+    from radlite_fhir.report import Origin, TaskResult
+    from radlite_fhir.tasks.rads import RadsTask
+    from tests.helpers import MODEL, report
+
+    source = replace(
+        report(text, exam="MRI liver"), study_uid="1.2.826.0.1.3680043.10.1340.7", **report_fields
+    )
+    results = list(RadsTask().interpret(source, {}))
+    results.append(
+        TaskResult("impression", "impression", impression, Status.CODED, Origin.MODEL, model=MODEL)
+    )
+    return Findings(report=source, results=tuple(results))
+
+
+def _texts(dataset: Any) -> list[str]:
+    """Every TEXT item's value, depth first."""
+    found = []
+    for item in dataset.get("ContentSequence", []):
+        if "TextValue" in item:
+            found.append(str(item.TextValue))
+        found.extend(_texts(item))
+    return found
+
+
+def _errors(path: Path) -> list[str]:
+    _, out = _run([DCIODVFY, str(path)])
+    return [line for line in out.splitlines() if line.startswith("Error")]
+
+
+def test_non_ascii_text_is_utf8_and_reads_back_equal(tmp_path: Path) -> None:
+    findings = _guideline_findings(UNICODE_REPORT, UNICODE_IMPRESSION)
+    path = tmp_path / "unicode.sr.dcm"
+    path.write_bytes(sr_bytes(findings, RECORDED))
+    sr = dcmread(path)
+    assert sr.SpecificCharacterSet == "ISO_IR 192"
+    texts = _texts(sr)
+    assert UNICODE_IMPRESSION in texts
+    assert {"washout", "no enhancing capsule"} <= set(texts)  # features' words, as evidence
+    assert not any("?" in t for t in texts)
+    assert read_result_sr(path).impression == UNICODE_IMPRESSION
+    assert read_result_sr(path).coded == {"rads": "LI-RADS 5"}
+    assert _errors(path) == []
+    code, dump = _run(["dsrdump", str(path)])
+    assert code == 0 and "observation ≥ 1" in dump  # dcmtk reads the UTF-8 text too
+
+
+def test_ascii_text_declares_no_character_set(tmp_path: Path) -> None:
+    """The documented choice: an all-ASCII SR stays as before (the default repertoire)."""
+    findings = _guideline_findings(UNICODE_REPORT.encode("ascii", "ignore").decode(), "LR-5.")
+    sr = dcmread(BytesIO(sr_bytes(findings, RECORDED)))
+    assert "SpecificCharacterSet" not in sr
+    assert "LR-5." in _texts(sr)
+
+
+def test_control_characters_a_vr_forbids_are_dropped(tmp_path: Path) -> None:
+    """NUL, ESC (a terminal colour code), DEL, C1 and a lone surrogate (JSON "\\ud800") in a
+    UT are dropped; TAB, CR, LF and FF stay. In the LO/SH identifiers from a FHIR source a
+    line break becomes a space and the backslash (the value separator) goes."""
+    impression = "a\x00b \x1b[31mred\x1b[0m\x7f\x85 ≥\ud800 1\tcm\r\nnext\x0cpage"
+    findings = _guideline_findings(
+        UNICODE_REPORT,
+        impression,
+        accession="ACC\\7\n7",
+        subject={"identifier": {"value": "MRN\x00-1\\2\t3"}},
+    )
+    path = tmp_path / "controls.sr.dcm"
+    path.write_bytes(sr_bytes(findings, RECORDED))
+    sr = dcmread(path)
+    assert "ab [31mred[0m ≥ 1\tcm\r\nnext\x0cpage" in _texts(sr)
+    assert (sr.PatientID, sr.AccessionNumber) == ("MRN-12 3", "ACC7 7")
+    assert _errors(path) == []
+
+
+def test_lo_and_sh_limits_count_characters_not_bytes(tmp_path: Path) -> None:
+    """PS3.5 6.2: LO holds 64 characters, SH 16, in any character set; the cut falls on a
+    character (pydicom reads back whole characters, no replacement)."""
+    findings = _guideline_findings(
+        UNICODE_REPORT,
+        UNICODE_IMPRESSION,
+        accession="受付" * 10,
+        subject={"identifier": {"value": "患者番号" * 20}},
+    )
+    sr = dcmread(BytesIO(sr_bytes(findings, RECORDED)))
+    assert sr.PatientID == ("患者番号" * 20)[:64] and len(sr.PatientID) == 64
+    assert sr.AccessionNumber == ("受付" * 10)[:16]
+    assert "\ufffd" not in sr.PatientID + sr.AccessionNumber
+
+
+# Example of PS3.5 annex H (Japanese, ISO 2022 IR 87) and a Latin-1 source.
+SOURCE_CHARACTER_SETS = {
+    "latin-1": ("ISO_IR 100", "Müller^Jürgen", "Läsion 15 mm, größenkonstant."),
+    "iso-2022-jp": (["", "ISO 2022 IR 87"], "Yamada^Tarou=山田^太郎", "左乳房に 15 mm の腫瘤。"),
+    "ascii": (None, "Synthetic^Jane", "Spiculated mass in the left breast."),
+}
+
+
+@pytest.mark.parametrize("charset", sorted(SOURCE_CHARACTER_SETS))
+def test_enriched_sr_keeps_a_source_in_any_character_set(charset: str, tmp_path: Path) -> None:
+    """The source's text, decoded with its own character set, is re-encoded with ours: the
+    copied tree and the patient's name read back equal, next to our non-ASCII findings."""
+    from radlite_fhir.report import Evidence, Origin, TaskResult
+    from tests.helpers import MODEL
+
+    character_set, name, finding = SOURCE_CHARACTER_SETS[charset]
+    source = make_sr(tmp_path / f"{charset}.dcm", {"findings": "x", "impression": "y"}, "enhanced")
+    dataset = dcmread(source)
+    if character_set is not None:
+        dataset.SpecificCharacterSet = character_set
+    dataset.PatientName = name
+    dataset.ContentSequence[1].ContentSequence[0].TextValue = finding
+    dataset.save_as(source)
+    report = read_path(source, 10_000_000).reports[0]
+    results = (
+        TaskResult(
+            "rads",
+            "rads",
+            "BI-RADS 4",
+            Status.CODED,
+            Origin.TEXT,
+            evidence=Evidence(0, 12, "BI-RADS 4 “≥”"),
+        ),
+        TaskResult(
+            "impression", "impression", UNICODE_IMPRESSION, Status.CODED, Origin.MODEL, model=MODEL
+        ),
+    )
+    path = tmp_path / f"{charset}.enriched.dcm"
+    path.write_bytes(enriched_sr_bytes(Findings(report=report, results=results), RECORDED))
+    original, enriched = dcmread(source), dcmread(path)
+    assert enriched.SpecificCharacterSet == "ISO_IR 192"
+    assert str(enriched.PatientName) == str(original.PatientName) == name
+    kept = len(original.ContentSequence)
+    assert list(enriched.ContentSequence)[:kept] == list(original.ContentSequence)
+    assert finding in _texts(enriched)
+    assert {"BI-RADS 4 “≥”", UNICODE_IMPRESSION} <= set(_texts(enriched.ContentSequence[kept]))
+    assert _errors(path) == []

@@ -13,6 +13,10 @@ so the SR carries its patient, study UID and accession only (and a study UID der
 report when it has none). UIDs derive from the source, the models and the prompt versions, so
 re-processing gives the same UIDs; with `recorded` the content dates are fixed too and the
 bytes repeat.
+
+Text is written as the standard allows it (dicom_text): an SR with any non-ASCII text declares
+Specific Character Set "ISO_IR 192" and reads back equal; control characters a VR forbids
+(NUL, ESC, ...) are dropped rather than written into an invalid file.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from radlite_fhir.report import (
     Status,
     TaskResult,
 )
+from radlite_fhir.writers.dicom_text import declare_character_set, fit
 
 CODED_KINDS = ("rads", "T", "N", "M")
 COMPREHENSIVE = "1.2.840.10008.5.1.4.1.1.88.33"
@@ -126,6 +131,7 @@ def build_sr(findings: Findings, recorded: str | None = None) -> Any:
     sr.CodingSchemeIdentificationSequence = [_private_scheme(config)]
     if recorded:
         _fix_dates(sr, datetime.fromisoformat(recorded))
+    declare_character_set(sr)
     return sr
 
 
@@ -175,11 +181,11 @@ def _source(report: Report) -> dict[str, str]:
     return {
         "StudyInstanceUID": report.study_uid
         or generate_uid(entropy_srcs=["radlite-fhir study", report.source_digest]),
-        "PatientID": patient_id[:64],
+        "PatientID": fit(patient_id, "LO"),
         "PatientName": dicom.patient_name,
         "PatientBirthDate": dicom.patient_birth_date,
         "PatientSex": dicom.patient_sex,
-        "AccessionNumber": (report.accession or "")[:16],
+        "AccessionNumber": fit(report.accession or "", "SH"),
         "StudyID": dicom.study_id,
         "StudyDate": dicom.study_date,
         "StudyTime": dicom.study_time,
@@ -460,6 +466,7 @@ def build_enriched_sr(findings: Findings, recorded: str | None = None) -> Any:
     sr.ContentDate, sr.ContentTime = date, time
     sr.InstanceCreationDate, sr.InstanceCreationTime = date, time
     sr.SeriesDate, sr.SeriesTime = date, time
+    declare_character_set(sr)
     return sr
 
 
