@@ -1,13 +1,22 @@
-"""Loopback HTTP for operators: /healthz and Prometheus /metrics (text format 0.0.4)."""
+"""Loopback HTTP for operators: /healthz and Prometheus /metrics (text format 0.0.4).
+
+Anything else is answered as `radlite serve` answers it: a FHIR OperationOutcome
+(application/fhir+json) for an unknown path (404), another method (405), a request the
+server cannot parse (400) or a failure while answering (500, its type logged, nothing else).
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from radlite_fhir.service.outcome import FHIR_JSON, IssueType, issue_for_status, outcome_bytes
 from radlite_fhir.service.worker import Metrics
+
+log = logging.getLogger("radlite.service")
 
 
 def prometheus_text(metrics: Metrics, ledger_counts: dict[str, int]) -> str:
@@ -74,19 +83,44 @@ def serve(
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path == "/metrics":
-                body, kind, code = metrics().encode(), "text/plain; version=0.0.4", 200
-            elif self.path == "/healthz":
-                state = health()
-                body = json.dumps(state).encode()
-                kind, code = "application/json", 200 if state.get("ok") else 503
-            else:
-                body, kind, code = b"not found\n", "text/plain", 404
+            try:
+                if self.path == "/metrics":
+                    body, kind, code = metrics().encode(), "text/plain; version=0.0.4", 200
+                elif self.path == "/healthz":
+                    state = health()
+                    body = json.dumps(state).encode()
+                    kind, code = "application/json", 200 if state.get("ok") else 503
+                else:
+                    text = f"no such endpoint: GET {self.path} (/healthz, /metrics)"
+                    body, kind, code = outcome_bytes(IssueType.NOT_FOUND, text), FHIR_JSON, 404
+            except Exception as exc:
+                log.error("operator endpoint failed", extra={"reason": type(exc).__name__})
+                text = f"internal error ({type(exc).__name__})"
+                body, kind, code = outcome_bytes(IssueType.EXCEPTION, text), FHIR_JSON, 500
+            self._answer(code, kind, body)
+
+        def _not_allowed(self) -> None:
+            text = f"{self.command} is not supported here: GET /healthz or /metrics"
+            self._answer(405, FHIR_JSON, outcome_bytes(IssueType.NOT_SUPPORTED, text), "GET")
+
+        do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+
+        def send_error(
+            self, code: int, message: str | None = None, explain: str | None = None
+        ) -> None:
+            """The base class's HTML error page, as an OperationOutcome."""
+            text = f"{code} {self.responses.get(code, ('error',))[0]}"
+            self._answer(code, FHIR_JSON, outcome_bytes(issue_for_status(code), text))
+
+        def _answer(self, code: int, kind: str, body: bytes, allow: str | None = None) -> None:
             self.send_response(code)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
+            if allow:
+                self.send_header("Allow", allow)
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
         def log_message(self, format: str, *args: object) -> None:
             return  # access logs are not wanted on stderr
