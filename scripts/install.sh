@@ -42,4 +42,18 @@ export CMAKE_ARGS
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
+if [ -n "$extras" ]; then
+  # The tests check every FHIR output with a second, StructureDefinition-based R4 validator
+  # (tools/fhir-validate: Medplum's validateResource plus a reference-target check), pinned
+  # by its package-lock.json. Skipped when it is already installed at the locked versions.
+  if ! command -v npm >/dev/null; then
+    echo "install.sh --dev: the FHIR validation tests need Node.js >= 20 and npm" >&2
+    exit 1
+  fi
+  lock=tools/fhir-validate/package-lock.json
+  installed=tools/fhir-validate/node_modules/.package-lock.json
+  if ! { [ -f "$installed" ] && [ "$installed" -nt "$lock" ]; }; then
+    npm ci --prefix tools/fhir-validate --no-audit --no-fund --loglevel=error >/dev/null
+  fi
+fi
 echo "radlite-fhir installed in .venv ($(.venv/bin/radlite --version))"

@@ -9,7 +9,7 @@ import pytest
 
 from radlite_fhir.fhir_schema import schema_errors
 from radlite_fhir.report import Evidence, Findings, Origin, Status, TaskResult
-from radlite_fhir.writers.fhir import NotEnrichable, render
+from radlite_fhir.writers.fhir import DERIVED_FROM_TARGETS, NotEnrichable, reference_type, render
 from tests.helpers import MODEL, report
 
 TEXT = "FINDINGS:\nIrregular mass.\nIMPRESSION:\nBI-RADS 4B. cT2 N1 M0."
@@ -104,7 +104,7 @@ def test_observation_shape() -> None:
     assert rads["meta"]["security"][0]["code"] == "AIAST"
     assert rads["category"][0]["coding"][0]["code"] == "imaging"
     assert rads["subject"] == {"reference": "Patient/p1"}
-    assert rads["derivedFrom"] == [{"reference": "DiagnosticReport/t1"}]
+    assert "derivedFrom" not in rads  # R4 allows no DiagnosticReport there; no study known
     assert rads["device"] == {"reference": entries[0]["fullUrl"]}
     assert {"system": "http://snomed.info/sct"}.items() <= rads["code"]["coding"][1].items()
     assert rads["valueCodeableConcept"]["coding"][0]["code"] == "MA.II.A.5.4B"
@@ -139,7 +139,7 @@ def test_provenance_points_at_every_observation_and_the_source() -> None:
     provenance = entries[-1]["resource"]
     assert [t["reference"] for t in provenance["target"]] == [e["fullUrl"] for e in entries[1:5]]
     assert provenance["entity"] == [
-        {"role": "derivation", "what": {"reference": "DiagnosticReport/t1"}}
+        {"role": "source", "what": {"reference": "DiagnosticReport/t1"}}
     ]
     assert provenance["agent"][0]["who"] == {"reference": entries[0]["fullUrl"]}
 
@@ -272,3 +272,55 @@ def test_a_contradicted_statement_gets_its_own_discordance_observation() -> None
     assert flag["valueCodeableConcept"]["text"].startswith("Findings support LI-RADS 5")
     assert flag["component"][0]["valueCodeableConcept"]["text"] == "LI-RADS 4"
     assert len({o["identifier"][0]["value"] for o in observations}) == 2
+
+
+def _derived_from(findings: Findings) -> list[list[dict]]:
+    entries = _bundle(findings)["entry"]
+    return [
+        e["resource"].get("derivedFrom", [])
+        for e in entries
+        if e["resource"]["resourceType"] == "Observation"
+    ]
+
+
+def test_derived_from_names_only_targets_r4_allows() -> None:
+    base = _findings()
+    study_uid = "1.2.840.99.1"
+    by_uid = replace(base, report=replace(base.report, study_uid=study_uid))
+    logical = {
+        "type": "ImagingStudy",
+        "identifier": {"system": "urn:dicom:uid", "value": f"urn:oid:{study_uid}"},
+    }
+    assert _derived_from(by_uid) == [[logical]] * 4
+    resource = {
+        "resourceType": "DiagnosticReport",
+        "id": "t1",
+        "status": "final",
+        "code": {"text": "CT"},
+        "imagingStudy": [
+            {"reference": "ImagingStudy/s9"},
+            {"reference": "urn:uuid:5b1f0c7e-6a2f-4c1e-9d0b-1f2e3d4c5b6a"},  # bundle-local
+        ],
+    }
+    literal = replace(by_uid, report=replace(by_uid.report, source_resource=resource))
+    assert _derived_from(literal) == [[{"reference": "ImagingStudy/s9"}]] * 4
+    document = {"type": "DocumentReference", "identifier": {"value": "urn:oid:1.2.3"}}
+    sr_like = replace(base, report=replace(base.report, source_reference=document))
+    assert _derived_from(sr_like) == [[document]] * 4
+    provenance = _bundle(sr_like)["entry"][-1]["resource"]
+    assert provenance["entity"] == [{"role": "source", "what": document}]
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ({"reference": "DiagnosticReport/r1"}, "DiagnosticReport"),
+        ({"reference": "https://ehr.example/fhir/ImagingStudy/s1/_history/2"}, "ImagingStudy"),
+        ({"reference": "urn:uuid:5b1f0c7e-6a2f-4c1e-9d0b-1f2e3d4c5b6a"}, None),
+        ({"type": "DocumentReference", "identifier": {"value": "x"}}, "DocumentReference"),
+        ({"identifier": {"value": "x"}}, None),
+    ],
+)
+def test_reference_type(reference: dict, expected: str | None) -> None:
+    assert reference_type(reference) == expected
+    assert "DiagnosticReport" not in DERIVED_FROM_TARGETS

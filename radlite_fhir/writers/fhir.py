@@ -31,6 +31,7 @@ from radlite_fhir.report import (
     Findings,
     ModelInfo,
     Origin,
+    Report,
     Status,
     TaskResult,
     digest,
@@ -40,6 +41,18 @@ FHIR_JSON = "application/fhir+json"
 AIAST = {"code": "AIAST", "display": "Artificial Intelligence asserted"}
 _NAMESPACE = uuid.UUID("6f1c9d52-4a5e-5b0e-9a43-2d7c1e8b9f10")
 RULES_VERSION = "rules-v1"
+# FHIR 4.0.1 Observation.derivedFrom: the only resource types it may reference (a
+# DiagnosticReport is not among them; R5 does not add it either).
+DERIVED_FROM_TARGETS = frozenset(
+    {
+        "DocumentReference",
+        "ImagingStudy",
+        "Media",
+        "QuestionnaireResponse",
+        "Observation",
+        "MolecularSequence",
+    }
+)
 
 
 class SchemaViolation(RuntimeError):
@@ -55,6 +68,20 @@ class Entry:
     resource: dict[str, Any]
     request_url: str
     if_match: str | None = None
+
+
+def reference_type(reference: dict[str, Any]) -> str | None:
+    """The resource type a Reference points at: its `type`, else the type segment of a
+    literal `Type/id` or `[base]/Type/id[/_history/v]` reference; None when neither says."""
+    if isinstance(reference.get("type"), str):
+        return reference["type"]
+    literal = reference.get("reference")
+    if not isinstance(literal, str) or literal.startswith(("urn:", "#")):
+        return None
+    parts = literal.split("?")[0].split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    return parts[-2] if len(parts) >= 2 and parts[-2][:1].isupper() else None
 
 
 def _uid(*parts: str) -> str:
@@ -176,8 +203,9 @@ class FhirBuilder:
             resource["subject"] = report.subject
         if device_ref:
             resource["device"] = {"reference": device_ref}
-        if report.source_reference:
-            resource["derivedFrom"] = [report.source_reference]
+        derived_from = self._derived_from(report)
+        if derived_from:
+            resource["derivedFrom"] = derived_from
         notes = []
         if result.conflict:
             coded = (
@@ -235,7 +263,7 @@ class FhirBuilder:
             or [{"who": {"display": f"radlite-fhir {__version__} (explicit statements)"}}],
         }
         if report.source_reference:
-            resource["entity"] = [{"role": "derivation", "what": report.source_reference}]
+            resource["entity"] = [{"role": "source", "what": report.source_reference}]
         prompt_versions = sorted({r.model.prompt_version for r in findings.results if r.model})
         if prompt_versions:
             resource["extension"] = [
@@ -245,6 +273,37 @@ class FhirBuilder:
         return Entry(entry_uuid, self._finish(entry_uuid, resource), f"Provenance/{entry_uuid}")
 
     # --- pieces -------------------------------------------------------------------------
+    def _derived_from(self, report: Report) -> list[dict[str, Any]]:
+        """`Observation.derivedFrom`, only to targets R4 allows there: the source when it is a
+        DocumentReference (a DICOM SR input) and the imaging study when it is known (the
+        source report's own ImagingStudy references that resolve outside its Bundle, else a
+        logical reference by Study Instance UID). A DiagnosticReport source is not allowed
+        there: it is the Provenance's source entity and, enriched, lists the Observations
+        in `result`."""
+        out: list[dict[str, Any]] = []
+        source = report.source_reference
+        if source and reference_type(source) in DERIVED_FROM_TARGETS:
+            out.append(source)
+        original = report.source_resource or {}
+        studies = [
+            {"reference": study["reference"]}
+            for study in original.get("imagingStudy", [])
+            if isinstance(study.get("reference"), str)
+            and not study["reference"].startswith(("urn:", "#"))
+            and reference_type(study) == "ImagingStudy"
+        ]
+        if not studies and report.study_uid:
+            studies = [
+                {
+                    "type": "ImagingStudy",
+                    "identifier": {
+                        "system": self.tables.systems["dicom_uid"],
+                        "value": f"urn:oid:{report.study_uid}",
+                    },
+                }
+            ]
+        return [*out, *studies]
+
     def _code_and_value(self, result: TaskResult) -> dict[str, Any]:
         tables = self.tables
         absent = {
