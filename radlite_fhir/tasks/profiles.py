@@ -171,6 +171,23 @@ def structured_call(
     )
 
 
+def structured_feature_call(
+    key: str, report_text: str, label: str, max_tokens: int, grammar: str
+) -> ModelCall:
+    """A question the system prompt does not list (a RADS feature the lexicon could not read):
+    the same shared prefix, so the report is not read again; the answer's opening words, which
+    we write, ask the question, and the grammar admits only its answers."""
+    return ModelCall(
+        key=key,
+        prompt=structured_prefix(report_text) + label,
+        max_tokens=max_tokens,
+        grammar=grammar,
+        confidence=True,
+        segments=(STRUCTURED_HEAD, structured_prefix(report_text)),
+        answer_prefix=label,
+    )
+
+
 def without_label(answer: str, key: str) -> str:
     """The answer after its structured-profile label ('RADS: BI-RADS 4' -> 'BI-RADS 4')."""
     label = STRUCTURED_TASKS[key][0]

@@ -30,6 +30,7 @@ from radlite_fhir.tasks.profiles import (
     structured_call,
     without_label,
 )
+from radlite_fhir.tasks.rads_features import completed, feature_calls
 from radlite_fhir.tasks.rads_policy import computed, discordance, guideline_result, reading_of
 
 KEY = "rads_assignment"
@@ -83,11 +84,12 @@ class RadsTask:
     def calls(self, report: Report, profile: str) -> list[ModelCall]:
         if profile == RADLITE:
             return [radlite_call(KEY, report.text)]
-        return [
-            structured_call(
-                KEY, report.text, max_tokens=16, grammar=rads_grammar(), confidence=True
-            )
-        ]
+        label = structured_call(
+            KEY, report.text, max_tokens=16, grammar=rads_grammar(), confidence=True
+        )
+        if stated(report) is not None or computed(report)[1] is not None:
+            return [label]
+        return [label, *feature_calls(report.text, reading_of(report))]
 
     def interpret(self, report: Report, answers: dict[str, Answer]) -> list[TaskResult]:
         answer = answers.get(KEY)
@@ -128,6 +130,14 @@ class RadsTask:
             ]
             flag = discordance(self.name, report, stated_category, reading, assessment, None)
             return results + ([flag] if flag else [])
+        if assessment is None:
+            reading, read_by_model = completed(report.text, reading, answers)
+            assessment = reading.assessment()
+            if assessment is not None and assessment.category is not None:
+                result = guideline_result(self.name, report, reading, assessment, said, raw, model)
+                result.detail["read_by_model"] = list(read_by_model)
+                return [result]
+            assessment = None
         if assessment is not None:
             return [guideline_result(self.name, report, reading, assessment, said, raw, model)]
         if category is not None:

@@ -1,0 +1,181 @@
+"""The model reads a feature the lexicon could not, and quotes where the report says it.
+
+The feature reader (radlite_fhir.features) finds what the report states in the words of the
+ACR lexicons. A lesion it leaves indeterminate lacks one or more features its table needs:
+the report may word them in a way no lexicon lists. For those features only (at most
+`MAX_QUESTIONS` per report, so the cost stays bounded and a report the tables decide costs no
+model call), the model is asked one constrained question each, after the report it has already
+read (the structured profile's shared prefix, so the report is not evaluated again):
+
+    Feature: TI-RADS echogenic foci of lesion 1: none | "no calcifications"
+
+A GBNF grammar built from the feature record's schema (guidelines.base.record_fields) admits
+exactly the table's terms (a number for sizes, yes/no for flags, the score range for scores),
+then a quotation. A value is kept only when the quotation is found in the lesion's own text
+(the grounding) and the model gave the value at least `FEATURE_FLOOR` probability; the table
+then decides, as for any other feature. An answer that fails either test is dropped, never
+guessed around.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from radlite_fhir.features.reader import FeatureReading, Grounded, LesionReading
+from radlite_fhir.guidelines import GUIDELINES, RadsSystem
+from radlite_fhir.guidelines.base import FieldKind, FieldSpec
+from radlite_fhir.tasks import Answer
+from radlite_fhir.tasks.evidence import label_confidence
+from radlite_fhir.tasks.profiles import ModelCall, gbnf_literal, structured_feature_call
+
+KEY_PREFIX = "rads_feature"
+MAX_QUESTIONS = 4
+FEATURE_FLOOR = 0.5
+MAX_QUOTE_CHARS = 120
+QUOTE_SEPARATOR = ' | "'
+YES, NO = "yes", "no"
+
+
+@dataclass(frozen=True)
+class FeatureQuestion:
+    """One missing feature of one lesion, and the call key its answer comes back under."""
+
+    lesion: int
+    spec: FieldSpec
+
+    @property
+    def key(self) -> str:
+        return f"{KEY_PREFIX}:{self.lesion}:{self.spec.name}"
+
+    def label(self, system: RadsSystem) -> str:
+        """The answer's opening words, written by us: they name the feature and the lesion."""
+        words = self.spec.name.replace("_mm", " in mm").replace("_", " ")
+        return f"Feature: {system.value} {words} of lesion {self.lesion + 1}:"
+
+
+def _missing_names(missing: tuple[str, ...]) -> list[str]:
+    """Field names from an assessment's `missing` ('size_mm', 'dwi_score or dwi_finding'):
+    of alternatives, the first is asked."""
+    return [entry.split(" or ")[0].strip() for entry in missing]
+
+
+def questions(reading: FeatureReading) -> list[FeatureQuestion]:
+    """The features to ask for: those each indeterminate lesion lacks, in lesion order."""
+    if reading.system is None:
+        return []
+    specs = {spec.name: spec for spec in GUIDELINES[reading.system].fields()}
+    asked: list[FeatureQuestion] = []
+    for index, assessment in enumerate(reading.assessments()):
+        if assessment.category is not None:
+            continue
+        for name in _missing_names(assessment.missing):
+            if name in specs and len(asked) < MAX_QUESTIONS:
+                asked.append(FeatureQuestion(index, specs[name]))
+    return asked
+
+
+def value_grammar(spec: FieldSpec) -> str:
+    """GBNF for one value of `spec`, then the quotation the value rests on."""
+    if spec.kind in (FieldKind.TERM, FieldKind.TERMS):
+        value = " | ".join(gbnf_literal(term) for term in spec.terms)
+    elif spec.kind is FieldKind.FLAG:
+        value = f"{gbnf_literal(YES)} | {gbnf_literal(NO)}"
+    elif spec.kind is FieldKind.SCORE:
+        value = " | ".join(gbnf_literal(str(n)) for n in range(spec.low, spec.high + 1))
+    else:
+        value = '[1-9] [0-9]? [0-9]? ("." [0-9])?'
+    quote = f'[^"\\n]{{1,{MAX_QUOTE_CHARS}}}'
+    return (
+        f'root ::= " " value {gbnf_literal(QUOTE_SEPARATOR)} quote "\\""\n'
+        f"value ::= {value}\nquote ::= {quote}"
+    )
+
+
+def feature_calls(report_text: str, reading: FeatureReading) -> list[ModelCall]:
+    """One constrained call per missing feature (none when every lesion is decided)."""
+    if reading.system is None:
+        return []
+    return [
+        structured_feature_call(
+            q.key,
+            report_text,
+            q.label(reading.system),
+            max_tokens=48,
+            grammar=value_grammar(q.spec),
+        )
+        for q in questions(reading)
+    ]
+
+
+def _parse_value(spec: FieldSpec, word: str) -> Any:
+    if spec.kind is FieldKind.FLAG:
+        return word == YES
+    if spec.kind is FieldKind.SCORE:
+        return int(word)
+    if spec.kind is FieldKind.NUMBER:
+        return float(word)
+    if spec.kind is FieldKind.TERMS:
+        return (word,)
+    return word
+
+
+def _find_quote(text: str, lesion: LesionReading, quote: str) -> tuple[int, int] | None:
+    """Where `quote` stands in the lesion's text (case and runs of space ignored)."""
+    words = quote.split()
+    if not words or not re.search(r"\w", quote):
+        return None
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in words), re.IGNORECASE)
+    match = pattern.search(text, lesion.start, lesion.end)
+    return (match.start(), match.end()) if match else None
+
+
+def grounded_answer(
+    question: FeatureQuestion, text: str, reading: FeatureReading, answer: Answer
+) -> Grounded | None:
+    """The answer's value with the span it quotes, or None when it is not grounded or the
+    model was not sure enough of it."""
+    assert reading.system is not None
+    body = answer.text.removeprefix(question.label(reading.system))
+    value_word, separator, rest = body.strip().partition(QUOTE_SEPARATOR.strip())
+    if not separator:
+        return None
+    quote = rest.strip().removeprefix('"').removesuffix('"')
+    # The log-probabilities start after our label, with the space before the value.
+    value_end = body.find(value_word) + len(value_word.rstrip())
+    confidence = label_confidence(answer.token_logprobs, 0, value_end)
+    if confidence is not None and confidence < FEATURE_FLOOR:
+        return None
+    span = _find_quote(text, reading.lesions[question.lesion], quote)
+    if span is None:
+        return None
+    value = _parse_value(question.spec, value_word.strip())
+    if question.spec.kind is FieldKind.NUMBER and not re.search(
+        rf"(?<![\d.]){re.escape(value_word.strip())}(?![\d])", text[span[0] : span[1]]
+    ):
+        return None  # a size is read, not estimated: the number itself must be quoted
+    return Grounded(value, span[0], span[1], text[span[0] : span[1]])
+
+
+def completed(
+    text: str, reading: FeatureReading, answers: dict[str, Answer]
+) -> tuple[FeatureReading, tuple[str, ...]]:
+    """The reading with the model's grounded features added, and their names ('lesion 1:
+    margin') so the result can say which features the model read."""
+    lesions = list(reading.lesions)
+    read_by_model: list[str] = []
+    for question in questions(reading):
+        answer = answers.get(question.key)
+        if answer is None:
+            continue
+        found = grounded_answer(question, text, reading, answer)
+        if found is None:
+            continue
+        lesion = lesions[question.lesion]
+        lesions[question.lesion] = dataclasses.replace(
+            lesion, features={**lesion.features, question.spec.name: found}
+        )
+        read_by_model.append(f"lesion {question.lesion + 1}: {question.spec.name}")
+    return dataclasses.replace(reading, lesions=tuple(lesions)), tuple(read_by_model)
