@@ -324,3 +324,56 @@ def test_derived_from_names_only_targets_r4_allows() -> None:
 def test_reference_type(reference: dict, expected: str | None) -> None:
     assert reference_type(reference) == expected
     assert "DiagnosticReport" not in DERIVED_FROM_TARGETS
+
+
+AIT = "http://hl7.org/fhir/uv/aitransparency"
+
+
+def test_model_device_and_provenance_follow_the_ai_transparency_profiles() -> None:
+    entries = _bundle(_findings())["entry"]
+    device, provenance = entries[0]["resource"], entries[-1]["resource"]
+    assert device["meta"]["profile"] == [f"{AIT}/StructureDefinition/AI-Device"]
+    ai_type = {"system": f"{AIT}/CodeSystem/AIdeviceTypeCS", "code": "Artificial-Intelligence"}
+    assert device["type"]["coding"] == [ai_type]
+    [kind] = device["extension"]
+    assert kind["url"] == f"{AIT}/StructureDefinition/aitransparency.AIKind"
+    assert kind["valueCodeableConcept"]["coding"][0]["code"] == "Large-Language-Models"
+    assert device["identifier"][0]["value"] == MODEL.sha256
+    assert provenance["meta"]["profile"] == [f"{AIT}/StructureDefinition/AI-Provenance"]
+    assert provenance["reason"][0]["coding"][0]["code"] == "AIAST"
+    [agent] = provenance["agent"]
+    assert agent["role"] == [{"coding": [ai_type]}]  # fixed exactly by the profile
+    assert agent["type"]["coding"][0]["code"] == "assembler"
+
+
+def test_explicit_statements_alone_claim_no_ai_profile() -> None:
+    bundle = json.loads(render([_guideline_findings(LR)], "bundle"))
+    provenance = bundle["entry"][-1]["resource"]
+    assert provenance["resourceType"] == "Provenance"
+    assert "meta" not in provenance and "reason" not in provenance
+    assert "role" not in provenance["agent"][0]
+
+
+def test_model_confidence_uses_the_ai_confidence_extension() -> None:
+    base = _findings()
+    results = (replace(base.results[1], confidence=0.87654321),)
+    [observation] = [
+        e["resource"]
+        for e in _bundle(replace(base, results=results))["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+    ]
+    by_url = {x["url"]: x for x in observation["extension"]}
+    assert by_url[f"{AIT}/StructureDefinition/AIconfidence"]["valueDecimal"] == 0.8765
+
+
+def test_a_stated_pathologic_category_gets_the_pathologic_snomed_and_loinc_codes() -> None:
+    base = _findings()
+    result = replace(base.results[1], kind="T", value="pT3", item_key="T")
+    [observation] = [
+        e["resource"]
+        for e in _bundle(replace(base, results=(result,)))["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+    ]
+    assert [c["code"] for c in observation["code"]["coding"]] == ["384625004", "21899-0"]
+    assert observation["method"]["coding"][0]["code"] == "897275008"  # AJCC 8th edition
+    assert "meta" not in observation or "profile" not in observation["meta"]

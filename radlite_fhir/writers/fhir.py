@@ -134,12 +134,25 @@ class FhirBuilder:
             identifiers.append(
                 {"system": f"{self.base}/identifier/adapter-sha256", "value": model.adapter_sha256}
             )
+        systems = self.tables.systems
         resource = {
             "resourceType": "Device",
+            "meta": {"profile": [systems["ai_device_profile"]]},
+            "extension": [
+                {
+                    "url": systems["ai_kind"],
+                    "valueCodeableConcept": {
+                        "coding": self.tables.observation_code("ai_transparency", "ai_kind")
+                    },
+                }
+            ],
             "identifier": identifiers,
             "status": "active",
             "deviceName": [{"name": model.name, "type": "model-name"}],
-            "type": {"text": "Language model (GGUF, llama.cpp) run by radlite-fhir"},
+            "type": {
+                "coding": self.tables.observation_code("ai_transparency", "device_type"),
+                "text": "Language model (GGUF, llama.cpp) run by radlite-fhir",
+            },
             "version": [
                 {"value": model.version},
                 {"type": {"text": "radlite-fhir"}, "value": __version__},
@@ -238,7 +251,12 @@ class FhirBuilder:
         )
 
     def provenance(self, findings: Findings, targets: list[str], devices: dict[str, str]) -> Entry:
+        """The Provenance of one report's Observations. With a model among its agents it
+        follows the AI Transparency IG's AI-Provenance profile: reason AIAST, each model
+        Device an agent with the fixed AI role; without one (the text's explicit statements
+        alone) it is plain R4 and claims no AI profile."""
         report = findings.report
+        tables = self.tables
         entry_uuid = _uid("provenance", report.source_digest, *sorted(targets))
         resource: dict[str, Any] = {
             "resourceType": "Provenance",
@@ -250,18 +268,26 @@ class FhirBuilder:
                     "type": {
                         "coding": [
                             {
-                                "system": self.tables.systems["provenance_participant_type"],
+                                "system": tables.systems["provenance_participant_type"],
                                 "code": "assembler",
                                 "display": "Assembler",
                             }
                         ]
                     },
+                    "role": [{"coding": tables.observation_code("ai_transparency", "device_type")}],
                     "who": {"reference": ref},
                 }
                 for ref in devices.values()
             ]
             or [{"who": {"display": f"radlite-fhir {__version__} (explicit statements)"}}],
         }
+        if devices:
+            resource = {
+                "resourceType": "Provenance",
+                "meta": {"profile": [tables.systems["ai_provenance_profile"]]},
+                **{k: v for k, v in resource.items() if k != "resourceType"},
+                "reason": [{"coding": tables.observation_code("ai_transparency", "reason")}],
+            }
         if report.source_reference:
             resource["entity"] = [{"role": "source", "what": report.source_reference}]
         prompt_versions = sorted({r.model.prompt_version for r in findings.results if r.model})
@@ -464,7 +490,11 @@ class FhirBuilder:
             text = evidence.text if evidence.kind != "model-input" else None
             out.append(self._span_extension(evidence.start, evidence.end, evidence.kind, text))
         if result.confidence is not None:
-            out.append({"url": f"{base}/confidence", "valueDecimal": round(result.confidence, 4)})
+            confidence = round(result.confidence, 4)
+            # The AI Transparency IG's AIconfidence (a probability, 0-1); the project's own
+            # `confidence` is kept beside it until every reader of our output reads the IG's.
+            out.append({"url": self.tables.systems["ai_confidence"], "valueDecimal": confidence})
+            out.append({"url": f"{base}/confidence", "valueDecimal": confidence})
         if result.model is not None:
             out.append(
                 {"url": f"{base}/prompt-version", "valueString": result.model.prompt_version}
