@@ -12,9 +12,9 @@ extras=""
 if [ "${1:-}" = "--dev" ]; then
   extras="[dev]"
   # The DICOM tests validate what we write with dcmtk (dsrdump) and PixelMed, and use Orthanc
-  # as a PACS peer: Debian packages.
-  packages="dcmtk pixelmed-apps orthanc"
-  if ! { command -v dsrdump && command -v Orthanc && [ -f /usr/share/java/pixelmed.jar ]; } >/dev/null; then
+  # as a PACS peer; the review page is tested in headless Chromium: Debian packages.
+  packages="dcmtk pixelmed-apps orthanc chromium"
+  if ! { command -v dsrdump && command -v Orthanc && [ -f /usr/share/java/pixelmed.jar ] && command -v chromium; } >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       export DEBIAN_FRONTEND=noninteractive
       apt-get install -y -q $packages >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q $packages >/dev/null; }
