@@ -14,8 +14,10 @@ from pathlib import Path
 from radlite_fhir import __version__
 from radlite_fhir.errors import RadliteError
 
-# The keys of convert.OUTPUT_SUFFIX (convert is imported lazily, for a fast start).
+# The keys of naming.OUTPUT_SUFFIX and the values of naming.NameCollision (imported lazily,
+# for a fast start; tests/test_cli.py checks they agree).
 OUTPUT_FORMATS = ("bundle", "enriched", "ndjson", "sr")
+NAME_COLLISIONS = ("version", "refuse", "overwrite")
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_MAX_INPUT_MB = 20.0
@@ -25,8 +27,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from radlite_fhir.coding import load_code_tables
-    from radlite_fhir.convert import convert_file, error_record, expand_inputs
+    from radlite_fhir.convert import FileOutcome, convert_file, error_record, expand_inputs
     from radlite_fhir.engine.registry import Registry
+    from radlite_fhir.naming import Holder, NameCollision, NameTaken, choose, present
     from radlite_fhir.pipeline import Pipeline, PipelineSettings, parse_task_list
     from radlite_fhir.report import Status
 
@@ -53,8 +56,26 @@ def cmd_convert(args: argparse.Namespace) -> int:
     failed = 0
     max_bytes = int(args.max_input_mb * 1_000_000)
     show_bar = len(inputs) > 1 and sys.stderr.isatty()
+    policy = NameCollision(args.name_collision)
     for source in tqdm(inputs, disable=not show_bar, unit="file", file=sys.stderr):
-        outcome = convert_file(pipeline, source, out_dir, args.format, max_bytes)
+        try:  # an existing output is refused, versioned or overwritten, as --name-collision says
+            choice = choose(
+                source.name,
+                policy,
+                lambda base: Holder() if present(out_dir, base, args.format) else None,
+            )
+        except NameTaken as exc:
+            outcome = FileOutcome(source=source, errors=[exc])
+        else:
+            outcome = convert_file(
+                pipeline,
+                source,
+                out_dir,
+                args.format,
+                max_bytes,
+                base=choice.base,
+                overwrite=choice.overwrite,
+            )
         if outcome.errors:
             failed += 1
             with errors_file.open("a", encoding="utf-8") as handle:
@@ -119,6 +140,9 @@ WATCH_OPTIONS = (
     "poll_interval_s",
     "after_success",
     "duplicates",
+    "name_collision",
+    "max_seconds_per_file",
+    "max_reports_per_file",
     "metrics_port",
     "min_confidence",
     "dicom_port",
@@ -161,15 +185,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from radlite_fhir.coding import load_code_tables
     from radlite_fhir.engine.registry import Registry
     from radlite_fhir.pipeline import Pipeline, PipelineSettings, parse_task_list
-    from radlite_fhir.service.api import ServeSettings, serve
+    from radlite_fhir.service.api import ServeSettings, read_token_file, serve
 
     load_code_tables()
     token = os.environ.get("RADLITE_SERVE_TOKEN") or None
-    if args.token_file is not None:
-        try:
-            token = args.token_file.read_text(encoding="utf-8").strip() or None
-        except OSError as exc:
-            raise UsageError(f"{args.token_file}: cannot be read: {exc.strerror}") from None
+    if args.token_file is not None:  # an empty one stops start-up, never turns auth off
+        token = read_token_file(args.token_file)
     if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {args.host} without a bearer token", file=sys.stderr)
     settings = ServeSettings(
@@ -178,6 +199,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         token=token,
         max_body_mb=args.max_body_mb,
         queue_size=args.queue_size,
+        max_reports=args.max_reports,
+        request_budget_s=args.request_budget_s,
     )
     pipeline = Pipeline(
         Registry.load(),
@@ -298,6 +321,27 @@ def _add_service_options(parser: argparse.ArgumentParser) -> None:
         help="content already done: skip (default) or write it again",
     )
     parser.add_argument(
+        "--name-collision",
+        choices=NAME_COLLISIONS,
+        default=None,
+        help="an input whose output name holds an earlier input's result (the name dropped "
+        "again with other content): version (default: NAME.v2.bundle.json, ...), refuse (to "
+        "error/), overwrite (recorded in the ledger); see docs/drop-folder-names.md",
+    )
+    parser.add_argument(
+        "--max-seconds-per-file",
+        type=float,
+        default=None,
+        help="time budget for one file's reading and model work; over it the file goes to "
+        "error/ (default 600; 0: no limit)",
+    )
+    parser.add_argument(
+        "--max-reports-per-file",
+        type=int,
+        default=None,
+        help="refuse files holding more reports than this (default 1000)",
+    )
+    parser.add_argument(
         "--metrics-port",
         type=int,
         default=None,
@@ -320,7 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="enrich FHIR DiagnosticReports or DICOM SRs (files or folders) into results",
         description="Read FHIR R4 DiagnosticReports (JSON, Bundle, NDJSON) or DICOM SRs, run "
         "the tasks on "
-        "a local model, write one output per input into --out. Failures go to "
+        "a local model, write one output per input into --out (named after the whole input "
+        "name; never replacing an existing one unless --name-collision says so). Failures go to "
         "OUT/errors.jsonl while the rest converts. Exit 0: all converted; 1: some "
         "failed; 2: usage error.",
     )
@@ -378,6 +423,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_MAX_INPUT_MB,
         help=f"refuse input files larger than this (default {DEFAULT_MAX_INPUT_MB:g})",
+    )
+    convert.add_argument(
+        "--name-collision",
+        choices=NAME_COLLISIONS,
+        default="refuse",
+        help="an output that exists already: refuse (default; the input is listed as failed), "
+        "version (write NAME.v2.bundle.json, ...) or overwrite. Outputs are named after the "
+        "whole input name (rep.json -> rep.json.bundle.json); see docs/drop-folder-names.md",
     )
     convert.set_defaults(func=cmd_convert)
 
@@ -480,9 +533,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="bind address (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (8080)")
-    serve.add_argument("--token-file", type=Path, default=None, help="file holding the token")
+    serve.add_argument(
+        "--token-file",
+        type=Path,
+        default=None,
+        help="file holding the bearer token (empty or unreadable: refuses to start)",
+    )
     serve.add_argument("--max-body-mb", type=float, default=5.0, help="request size limit (5)")
     serve.add_argument("--queue-size", type=int, default=8, help="waiting requests (8)")
+    serve.add_argument(
+        "--max-reports", type=int, default=100, help="reports per request; more: 413 (100)"
+    )
+    serve.add_argument(
+        "--request-budget-s",
+        type=float,
+        default=300.0,
+        help="time budget per request from its arrival; past it: 503 and the model stops "
+        "its work at the next check (300; 0: no limit)",
+    )
     serve.add_argument("--model", default=None, help="serve every task with this model")
     serve.add_argument("--tasks", default="rads,staging,ner,impression")
     serve.add_argument("--threads", type=int, default=None)

@@ -3,22 +3,31 @@
 For each requested task: route to a model, build the calls for that model's prompt profile,
 generate, and let the task parse, validate and cross-check the answers. Tasks run in a fixed
 order so that consecutive calls on one report share the longest prompt prefix.
+
+A report a model cannot read (its prompt does not fit the model's context) is not enriched
+and says so: `enrich` raises `ReportNotEnriched`, which the front ends record as that report's
+error. It used to become a "skipped" result that no writer shows, so a file of long reports
+was "done" with nothing in it. A time budget, when given, is checked before each model call.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 
+from radlite_fhir.budget import TimeBudget
 from radlite_fhir.engine import llama_runtime
 from radlite_fhir.engine.registry import ModelSpec, Registry
 from radlite_fhir.engine.router import Router
-from radlite_fhir.errors import ConfigError, ModelError
+from radlite_fhir.errors import ConfigError, ModelError, RadliteError
 from radlite_fhir.report import Findings, ModelInfo, Origin, Report, Status, TaskResult, TaskTiming
 from radlite_fhir.tasks import TASK_NAMES, Answer, all_tasks
 from radlite_fhir.tasks.profiles import PROMPT_VERSIONS
 
-log = logging.getLogger(__name__)
+
+class ReportNotEnriched(RadliteError):
+    """A model call for this report failed in a way no retry changes (its prompt does not fit
+    the model's context): the report has no results, and the front end records why. The
+    message names the task, the token counts and the model, never report text."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,9 @@ class Pipeline:
         for spec in self.models():
             llama_runtime.load(spec, self.settings.threads)
 
-    def enrich(self, report: Report) -> Findings:
+    def enrich(self, report: Report, budget: TimeBudget | None = None) -> Findings:
+        """The report's findings. Raises ReportNotEnriched when a model cannot read it, and
+        TimeBudgetExceeded when `budget` runs out before a model call."""
         results: list[TaskResult] = []
         timings: list[TaskTiming] = []
         for task in self.tasks:
@@ -98,43 +109,33 @@ class Pipeline:
             model = llama_runtime.load(spec, self.settings.threads)
             info = model_info(spec)
             answers: dict[str, Answer] = {}
-            try:
-                skip = self.settings.rules_first and task.answered_by_text(report)
-                for call in [] if skip else task.calls(report, spec.profile):
-                    if self.settings.fresh_prompts:
-                        model.reset()
+            skip = self.settings.rules_first and task.answered_by_text(report)
+            for call in [] if skip else task.calls(report, spec.profile):
+                if budget is not None:
+                    budget.check(f"before the {call.key} model call")
+                if self.settings.fresh_prompts:
+                    model.reset()
+                try:
                     completion = model.complete(call)
-                    # The answer label we wrote is part of the answer; as a token of
-                    # probability 1 it keeps confidence offsets aligned with the text.
-                    logprobs = completion.token_logprobs
-                    if call.answer_prefix and logprobs:
-                        logprobs = ((call.answer_prefix, 0.0), *logprobs)
-                    answers[call.key] = Answer(call.answer_prefix + completion.text, info, logprobs)
-                    timings.append(
-                        TaskTiming(
-                            task=call.key,
-                            model=spec.name,
-                            prompt_tokens=completion.prompt_tokens,
-                            evaluated_prompt_tokens=completion.evaluated_prompt_tokens,
-                            completion_tokens=completion.completion_tokens,
-                            prompt_seconds=completion.prompt_seconds,
-                            decode_seconds=completion.decode_seconds,
-                        )
-                    )
-            except ModelError as exc:
-                log.warning("task skipped", extra={"task": task.name, "reason": str(exc)})
-                results.append(
-                    TaskResult(
-                        task=task.name,
-                        kind=task.name,
-                        value=None,
-                        status=Status.SKIPPED,
-                        origin=Origin.MODEL,
-                        model=info,
-                        detail={"reason": str(exc)},
+                except ModelError as exc:  # loading failed above, not here: this is the report
+                    raise ReportNotEnriched(f"task {task.name}: {exc}") from None
+                # The answer label we wrote is part of the answer; as a token of
+                # probability 1 it keeps confidence offsets aligned with the text.
+                logprobs = completion.token_logprobs
+                if call.answer_prefix and logprobs:
+                    logprobs = ((call.answer_prefix, 0.0), *logprobs)
+                answers[call.key] = Answer(call.answer_prefix + completion.text, info, logprobs)
+                timings.append(
+                    TaskTiming(
+                        task=call.key,
+                        model=spec.name,
+                        prompt_tokens=completion.prompt_tokens,
+                        evaluated_prompt_tokens=completion.evaluated_prompt_tokens,
+                        completion_tokens=completion.completion_tokens,
+                        prompt_seconds=completion.prompt_seconds,
+                        decode_seconds=completion.decode_seconds,
                     )
                 )
-                answers = {}
             results.extend(
                 confidence_floor(task.interpret(report, answers), self.settings.min_confidence)
             )

@@ -37,19 +37,19 @@ def test_end_to_end_on_the_default_model(
         ]
     )
     assert code == 0, capsys.readouterr().err
-    mammo = _resources(out / "mammo-birads4b.bundle.json", "Observation")
+    mammo = _resources(out / "mammo-birads4b.json.bundle.json", "Observation")
     rads = [o for o in mammo if o["code"]["coding"][0]["code"] == "111005"]
     assert [o["valueCodeableConcept"]["text"] for o in rads] == ["BI-RADS 4B"]
     impressions = [o for o in mammo if o["code"]["coding"][0]["code"] == "19005-8"]
     assert len(impressions) == 1 and len(impressions[0]["valueString"]) > 10
-    staging = _resources(out / "ct-staging-tnm.bundle.json", "Observation")
+    staging = _resources(out / "ct-staging-tnm.json.bundle.json", "Observation")
     tnm = {
         o["code"]["text"]: o["valueCodeableConcept"]["text"]
         for o in staging
         if o["code"]["text"] in ("cT category", "cN category", "cM category")
     }
     assert tnm == {"cT category": "cT2b", "cN category": "cN1", "cM category": "cM0"}
-    device = _resources(out / "mammo-birads4b.bundle.json", "Device")[0]
+    device = _resources(out / "mammo-birads4b.json.bundle.json", "Device")[0]
     assert device["identifier"][0]["value"] == Registry.load().get("default").sha256
     printed = capsys.readouterr().out
     assert "2 of 2 inputs converted" in printed
@@ -75,7 +75,7 @@ def test_failures_are_listed_and_the_rest_converts(
         ("broken.json", "not JSON"),
         ("empty.json", "file is empty"),
     ]
-    rads = _resources(out / "good.bundle.json", "Observation")
+    rads = _resources(out / "good.json.bundle.json", "Observation")
     assert [o["valueCodeableConcept"]["text"] for o in rads] == ["TI-RADS 4"]
     assert "1 of 3 inputs converted" in capsys.readouterr().out
 
@@ -101,7 +101,7 @@ def test_same_input_twice_gives_the_same_identifiers(
             )
             == 0
         )
-        bundle = json.loads((out / "bulk-export.bundle.json").read_text())
+        bundle = json.loads((out / "bulk-export.ndjson.bundle.json").read_text())
         urls.append([e["request"]["url"] for e in bundle["entry"]])
     assert urls[0] == urls[1] and len(urls[0]) >= 4
 
@@ -126,7 +126,7 @@ def test_radlite_profile_routes_through_a_real_model(
         )
         == 0
     )
-    observations = _resources(out / "ct-staging-tnm.bundle.json", "Observation")
+    observations = _resources(out / "ct-staging-tnm.json.bundle.json", "Observation")
     versions = {
         x["valueString"]
         for o in observations
@@ -162,7 +162,7 @@ def test_rules_first_skips_the_model_for_stated_categories(
         )
         == 0
     )
-    bundle = json.loads((out / "ct-staging-tnm.bundle.json").read_text())
+    bundle = json.loads((out / "ct-staging-tnm.json.bundle.json").read_text())
     kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
     assert kinds == ["Observation", "Observation", "Observation", "Provenance"]  # no Device
     origins = {
@@ -174,6 +174,55 @@ def test_rules_first_skips_the_model_for_stated_categories(
     assert origins == {"explicit-statement"}
     agent = bundle["entry"][3]["resource"]["agent"][0]["who"]
     assert "explicit statements" in agent["display"]
+
+
+def test_outputs_never_collide_and_existing_ones_are_refused_unless_told(
+    home_with_models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """rep.json and rep.ndjson keep two results; a second run into the same folder refuses
+    (exit 1, listed), versions or overwrites, as --name-collision says. --rules-first: the
+    report states its TNM, so no model call is needed."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    source = json.loads((SAMPLES / "ct-staging-tnm.json").read_text(encoding="utf-8"))
+    (inputs / "rep.json").write_text(json.dumps(source), encoding="utf-8")
+    (inputs / "rep.ndjson").write_text(json.dumps({**source, "id": "other"}) + "\n")
+    out = tmp_path / "out"
+
+    def convert(*extra: str) -> int:
+        argv = ["convert", str(inputs), "--out", str(out), "--model", "smollm2-135m"]
+        return main([*argv, "--tasks", "staging", "--rules-first", *extra])
+
+    assert convert() == 0
+    first = {p.name: p.read_bytes() for p in out.glob("rep.*")}
+    assert sorted(first) == ["rep.json.bundle.json", "rep.ndjson.bundle.json"]
+    assert first["rep.json.bundle.json"] != first["rep.ndjson.bundle.json"]
+    capsys.readouterr()
+
+    assert convert() == 1  # refuse (the default): nothing replaced, both listed
+    assert {p.name: p.read_bytes() for p in out.glob("rep.*")} == first
+    records = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    assert sorted(Path(r["file"]).name for r in records) == ["rep.json", "rep.ndjson"]
+    assert all("already holds the result of an earlier input" in r["error"] for r in records)
+    assert "0 of 2 inputs converted" in capsys.readouterr().out
+
+    assert convert("--name-collision", "version") == 0
+    assert sorted(p.name for p in out.glob("rep.*")) == [
+        "rep.json.bundle.json",
+        "rep.json.v2.bundle.json",
+        "rep.ndjson.bundle.json",
+        "rep.ndjson.v2.bundle.json",
+    ]
+    assert _urls(out / "rep.json.v2.bundle.json") == _urls(out / "rep.json.bundle.json")
+
+    (out / "rep.json.bundle.json").write_text("{}")
+    assert convert("--name-collision", "overwrite") == 0
+    assert _urls(out / "rep.json.bundle.json") == _urls(out / "rep.json.v2.bundle.json")
+    assert len(list(out.glob("rep.*"))) == 4
+
+
+def _urls(path: Path) -> list[str]:
+    return [e["request"]["url"] for e in json.loads(path.read_text())["entry"]]
 
 
 def test_ndjson_output(home_with_models: Path, tmp_path: Path) -> None:
@@ -195,7 +244,7 @@ def test_ndjson_output(home_with_models: Path, tmp_path: Path) -> None:
         )
         == 0
     )
-    lines = [json.loads(x) for x in (out / "mri-liver-lirads.ndjson").read_text().splitlines()]
+    lines = [json.loads(x) for x in (out / "mri-liver-lirads.json.ndjson").read_text().splitlines()]
     assert [r["resourceType"] for r in lines] == ["Device", "Observation", "Provenance"]
     assert lines[1]["valueCodeableConcept"]["text"] == "LI-RADS 5"
 
@@ -232,8 +281,17 @@ def test_help_lists_every_convert_option() -> None:
         "--threads",
         "--rules-first",
         "--max-input-mb",
+        "--name-collision",
     ):
         assert option in text
+
+
+def test_cli_vocabularies_match_the_modules_that_define_them() -> None:
+    from radlite_fhir.cli import NAME_COLLISIONS, OUTPUT_FORMATS
+    from radlite_fhir.naming import OUTPUT_SUFFIX, NameCollision
+
+    assert tuple(OUTPUT_SUFFIX) == OUTPUT_FORMATS
+    assert tuple(c.value for c in NameCollision) == NAME_COLLISIONS
 
 
 def test_models_commands(
@@ -283,11 +341,14 @@ def test_convert_format_sr_from_fhir_and_from_sr(
         ]
     )
     assert code == 0, capsys.readouterr().err
-    assert sorted(p.name for p in out.iterdir()) == ["bundle-ct-head.sr.dcm", "report.sr.dcm"]
-    from_fhir = dcmread(out / "bundle-ct-head.sr.dcm")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "bundle-ct-head.json.sr.dcm",
+        "report.dcm.sr.dcm",
+    ]
+    from_fhir = dcmread(out / "bundle-ct-head.json.sr.dcm")
     assert from_fhir.StudyInstanceUID == "1.2.826.0.1.3680043.10.1340.8.1"
     assert from_fhir.AccessionNumber == "SYN-CT-0008"
-    assert read_result_sr(out / "report.sr.dcm").study_uid == "1.2.3.4.99"
+    assert read_result_sr(out / "report.dcm.sr.dcm").study_uid == "1.2.3.4.99"
     assert "2 of 2 inputs converted" in capsys.readouterr().out
     enriched = tmp_path / "enriched"
     assert (
@@ -307,7 +368,7 @@ def test_convert_format_sr_from_fhir_and_from_sr(
         )
         == 0
     )
-    assert "PredecessorDocumentsSequence" in dcmread(enriched / "report.enriched.dcm")
+    assert "PredecessorDocumentsSequence" in dcmread(enriched / "report.dcm.enriched.dcm")
     # Our own result SR dropped back in is refused, not enriched again.
-    assert main(["convert", str(out / "report.sr.dcm"), "--out", str(tmp_path / "again")]) == 1
+    assert main(["convert", str(out / "report.dcm.sr.dcm"), "--out", str(tmp_path / "again")]) == 1
     assert "an AI result SR written by radlite-fhir" in capsys.readouterr().err

@@ -1,10 +1,12 @@
-"""No input stops the service, and no report text leaks (issue 11).
+"""No input stops the service, no report text leaks, no result is overwritten (issue 11).
 
 A drop folder with good reports mixed with every poison case we know: after driving
-`Service.step()` until idle, each good report has its output, each poison file is in error/
-with a reason that names it and its exception type, no exception escaped, and a marker
-string carried by the poison files' text appears in no log line, error file, ledger row or
-`radlite status` line. No model: the pipeline runs with no tasks.
+`Service.step()` until idle, each good report has its own output, each poison file is in
+error/ with a reason that names it and its exception type, no exception escaped, and a marker
+string carried by the reports' text appears in no log line, error file, ledger row or
+`radlite status` line. Then the collision cases (one stem with two suffixes, a name dropped
+again with new content) and a file swapped for a symbolic link between the stability check
+and the claim. No model: the pipeline runs with no tasks.
 """
 
 from __future__ import annotations
@@ -104,6 +106,8 @@ GOOD = {
             ),
         )
     ),
+    "rep.json": json.dumps(_report(id="rep-json")),  # one stem, two suffixes: two results
+    "rep.ndjson": json.dumps(_report(id="rep-ndjson")) + "\n",
     "good-lines.ndjson": json.dumps(
         _report(conclusion="One\u2028two\u0085three"), ensure_ascii=False
     )
@@ -151,7 +155,7 @@ def test_poison_files_go_to_error_good_ones_flow_and_no_text_leaks(
 ) -> None:
     real_convert = worker.convert_file
 
-    def convert(pipeline: Pipeline, source: Path, *args: Any) -> Any:
+    def convert(pipeline: Pipeline, source: Path, *args: Any, **kwargs: Any) -> Any:
         """Unexpected exceptions from deep inside, with report text in their messages, and
         library warnings that quote values (as pydicom's do)."""
         if source.name == "valueerror.json":
@@ -161,7 +165,7 @@ def test_poison_files_go_to_error_good_ones_flow_and_no_text_leaks(
         if source.name == "good.json":  # pydicom warns and logs, quoting the value
             validate_value("UI", MARKER, pydicom_config.WARN)
             warnings.warn(f"Other library: '{MARKER}'", UserWarning, stacklevel=1)
-        return real_convert(pipeline, source, *args)
+        return real_convert(pipeline, source, *args, **kwargs)
 
     monkeypatch.setattr(worker, "convert_file", convert)
     service = _service(tmp_path)
@@ -194,6 +198,42 @@ def test_poison_files_go_to_error_good_ones_flow_and_no_text_leaks(
     names = {row["name"] for row in service.ledger.conn.execute("SELECT name FROM inputs")}
     assert "good-\\xff.json" in names
 
+    # The same name dropped again with new content: a second version, the first kept.
+    first_result = (service.settings.outbox / "rep.json.bundle.json").read_bytes()
+    (inbox / "rep.json").write_text(json.dumps(_report(id="rep-json-2")), encoding="utf-8")
+    # A file swapped for a link to a report outside the inbox after the scan found it stable.
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps(_report(id="outside")), encoding="utf-8")
+    outside_before = outside.read_bytes()
+    (inbox / "swap.json").write_text(json.dumps(_report(id="swap")), encoding="utf-8")
+    service.ready_files()  # the first scan notes sizes and times
+    ready = {p.name: p for p in service.ready_files()}
+    assert set(ready) == {"rep.json", "swap.json"}
+    (inbox / "swap.json").unlink()
+    os.symlink(outside, inbox / "swap.json")
+    assert service.claim(ready["swap.json"]) is None  # changed since the check: given back
+    assert (inbox / "swap.json").is_symlink()
+    _drain(service)
+
+    assert (service.settings.outbox / "rep.json.bundle.json").read_bytes() == first_result
+    assert json.loads((service.settings.outbox / "rep.json.v2.bundle.json").read_text())
+    rows = service.ledger.conn.execute(
+        "SELECT sha256, output_base, outputs FROM inputs WHERE name = 'rep.json' "
+        "ORDER BY received_at"
+    ).fetchall()
+    assert [(r["output_base"], json.loads(r["outputs"])) for r in rows] == [
+        ("rep.json", ["rep.json.bundle.json"]),
+        ("rep.json.v2", ["rep.json.v2.bundle.json"]),
+    ]
+    assert rows[0]["sha256"] != rows[1]["sha256"]
+    assert (service.errors / "swap.json").is_symlink()  # refused, moved as a link
+    swap_reason = json.loads((service.errors / "swap.json.error.json").read_text())
+    assert swap_reason["exception"] == "Refused"
+    assert "symbolic link" in swap_reason["errors"][0]["error"]
+    assert outside.read_bytes() == outside_before
+    assert not list(service.settings.outbox.glob("swap.json*"))
+    assert service.ledger.counts() == {"done": len(good) + 1, "failed": len(POISON) + 1}
+
     # No report text anywhere the service writes or says something.
     rows = service.ledger.conn.execute("SELECT * FROM inputs").fetchall()
     ledger_text = json.dumps([dict(row) for row in rows])
@@ -215,13 +255,13 @@ def test_poison_files_go_to_error_good_ones_flow_and_no_text_leaks(
     events = [json.loads(line) for line in logged.splitlines()]
     assert any(e["event"] == "library warning" and e["category"] == "UserWarning" for e in events)
     assert any(e.get("event") == "library log" and e.get("logger") == "pydicom" for e in events)
-    assert sum(e["event"] == "file failed" for e in events) == len(POISON)
+    assert sum(e["event"] == "file failed" for e in events) == len(POISON) + 1
 
 
 def test_transient_failure_is_retried_then_sent_to_error(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def disk_full(*_args: Any) -> Any:
+    def disk_full(*_args: Any, **_kwargs: Any) -> Any:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(worker, "convert_file", disk_full)

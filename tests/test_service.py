@@ -9,7 +9,6 @@ import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -75,7 +74,7 @@ def test_bad_inputs_go_to_error_with_reasons_while_good_ones_flow(
     reason = json.loads((service.errors / "huge.json.error.json").read_text())
     assert "over the input limit" in reason["errors"][0]["error"]
     assert [p.name for p in service.processed.iterdir()] == ["good.json"]
-    assert [p.name for p in service.settings.outbox.iterdir()] == ["good.bundle.json"]
+    assert [p.name for p in service.settings.outbox.iterdir()] == ["good.json.bundle.json"]
     assert [p.name for p in inbox.iterdir()] == ["ignored.json.part"]
     assert service.ledger.counts() == {"done": 1, "failed": 4}
 
@@ -83,31 +82,27 @@ def test_bad_inputs_go_to_error_with_reasons_while_good_ones_flow(
 def test_slowly_written_file_is_not_read_before_it_is_complete(
     home_with_models: Path, tmp_path: Path
 ) -> None:
+    """The partial-write guard, driven step by step instead of racing a writer thread (a
+    thread stalled by a busy machine looks exactly like a finished file): a file whose size
+    changes between two scans is not claimed; a file younger than min_age_ms is not claimed;
+    the same file once it stops growing and is old enough is."""
     service = _service(tmp_path)
-    service.settings = WatchSettings(**{**service.settings.__dict__, "min_age_ms": 400})
     target = service.settings.inbox / "slow.json"
     text = _report(2).encode()
-    finished = threading.Event()
-
-    def writer() -> None:
-        with target.open("wb") as handle:
-            for offset in range(0, len(text), 64):
-                handle.write(text[offset : offset + 64])
-                handle.flush()
-                time.sleep(0.1)
-        finished.set()
-
-    thread = threading.Thread(target=writer)
-    thread.start()
-    claimed_while_writing = False
-    deadline = time.time() + 60
-    while time.time() < deadline and not list(service.processed.iterdir()):
-        service.step()
-        if not finished.is_set() and not target.exists():
-            claimed_while_writing = True
-        time.sleep(0.05)
-    thread.join()
-    assert not claimed_while_writing
+    with target.open("wb") as handle:
+        for offset in range(0, len(text), 64):
+            handle.write(text[offset : offset + 64])
+            handle.flush()
+            assert service.step() is False  # one scan per chunk: the size always changed
+            assert target.exists() and not list(service.work.iterdir())
+    young = WatchSettings(**{**service.settings.__dict__, "min_age_ms": 3_600_000})
+    service.settings = young
+    for _ in range(3):
+        assert service.step() is False  # stable, but written less than an hour ago
+    assert target.exists()
+    an_hour_ago = time.time() - 3700
+    os.utime(target, (an_hour_ago, an_hour_ago))
+    _drain(service)
     assert [p.name for p in service.processed.iterdir()] == ["slow.json"]
     assert service.ledger.counts() == {"done": 1}
 
@@ -119,7 +114,7 @@ def test_redropped_content_is_not_a_second_result(home_with_models: Path, tmp_pa
     _drain(service)
     (inbox / "again.json").write_text(_report(3), encoding="utf-8")
     _drain(service)
-    assert [p.name for p in service.settings.outbox.iterdir()] == ["first.bundle.json"]
+    assert [p.name for p in service.settings.outbox.iterdir()] == ["first.json.bundle.json"]
     assert service.ledger.counts() == {"done": 1, "duplicate": 1}
     assert sorted(p.name for p in service.processed.iterdir()) == ["again.json", "first.json"]
 
@@ -250,7 +245,7 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     assert not list(inbox.iterdir()) and not list((state / "work").iterdir())
     identifiers = []
     for name in names:
-        bundle = json.loads((outbox / name.replace(".json", ".bundle.json")).read_text())
+        bundle = json.loads((outbox / f"{name}.bundle.json").read_text())
         identifiers += [
             e["request"]["url"]
             for e in bundle["entry"]
@@ -258,5 +253,5 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
         ]
     assert len(identifiers) == len(set(identifiers)) == 200
     assert sorted(p.name for p in outbox.iterdir()) == sorted(  # no partial or temporary files
-        n.replace(".json", ".bundle.json") for n in names
+        f"{n}.bundle.json" for n in names
     )

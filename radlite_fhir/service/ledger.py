@@ -5,6 +5,12 @@ keyed by the claim folder name (unique per claim); content sha256 finds re-dropp
 Names and errors are stored through `printable`: a file name with a byte that is not UTF-8
 would otherwise make SQLite raise UnicodeEncodeError and stop the service. Errors hold
 element paths and rules, never report text (`radlite status` prints them).
+
+Which output belongs to which input: each row holds the input's name and content sha256,
+`output_base` (the name its outputs start with, reserved before any is written, unique among
+rows, so a crash and redo writes the same names and no two inputs share one), `outputs`, and
+`replaces` (the claim whose outputs it overwrote, under `name_collision = overwrite` or for
+the same content again). A failed input gives its reservation back.
 """
 
 from __future__ import annotations
@@ -32,10 +38,17 @@ CREATE TABLE IF NOT EXISTS inputs (
     started_at REAL,
     finished_at REAL,
     outputs TEXT,
-    error TEXT
+    error TEXT,
+    output_base TEXT,
+    replaces TEXT
 );
 CREATE INDEX IF NOT EXISTS inputs_by_content ON inputs (sha256, state);
 CREATE INDEX IF NOT EXISTS inputs_by_state ON inputs (state);
+"""
+# Columns added after the first release: (name, declaration), added to older ledgers at open.
+ADDED_COLUMNS = (("output_base", "TEXT"), ("replaces", "TEXT"))
+INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS inputs_by_output ON inputs (output_base);
 """
 UNFINISHED = ("received", "processing")
 
@@ -49,6 +62,11 @@ class Ledger:
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA busy_timeout=30000")
         self.conn.executescript(SCHEMA)
+        present = {row["name"] for row in self.conn.execute("PRAGMA table_info(inputs)")}
+        for column, declaration in ADDED_COLUMNS:
+            if column not in present:
+                self.conn.execute(f"ALTER TABLE inputs ADD COLUMN {column} {declaration}")
+        self.conn.executescript(INDEXES)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -77,6 +95,28 @@ class Ledger:
             (sha256, claim),
         ).fetchone()
 
+    def holder(self, output_base: str) -> sqlite3.Row | None:
+        """The row whose outputs are named after `output_base`, if any."""
+        return self.conn.execute(
+            "SELECT * FROM inputs WHERE output_base = ?", (printable(output_base),)
+        ).fetchone()
+
+    def reserve(self, claim: str, output_base: str, replaces: str | None = None) -> bool:
+        """Give `claim` the output name `output_base`, taking it from `replaces` (whose row
+        keeps its outputs list as history). False when another claim holds the name (a second
+        worker was quicker): choose again."""
+        try:
+            with self.transaction() as db:
+                if replaces is not None:
+                    db.execute("UPDATE inputs SET output_base = NULL WHERE claim = ?", (replaces,))
+                db.execute(
+                    "UPDATE inputs SET output_base = ?, replaces = ? WHERE claim = ?",
+                    (printable(output_base), replaces, claim),
+                )
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
     def start(self, claim: str) -> None:
         with self.transaction() as db:
             db.execute(
@@ -88,15 +128,20 @@ class Ledger:
     def finish(
         self, claim: str, state: str, outputs: list[str] | None = None, error: str | None = None
     ) -> None:
+        """Record the outcome. A failed input releases its output name (it wrote nothing
+        under it that anyone relies on; a partial SR set is in the outbox, which the next
+        holder's choice checks too)."""
         with self.transaction() as db:
             db.execute(
-                "UPDATE inputs SET state = ?, finished_at = ?, outputs = ?, error = ? "
+                "UPDATE inputs SET state = ?, finished_at = ?, outputs = ?, error = ?, "
+                "output_base = CASE WHEN ? = 'failed' THEN NULL ELSE output_base END "
                 "WHERE claim = ?",
                 (
                     state,
                     time.time(),
                     json.dumps([printable(o) for o in outputs or []]),
                     None if error is None else printable(error),
+                    state,
                     claim,
                 ),
             )

@@ -1,4 +1,11 @@
-"""Service settings: defaults < TOML file ([watch] table) < RADLITE_WATCH_* environment < CLI."""
+"""Service settings: defaults < TOML file ([watch] table) < RADLITE_WATCH_* environment < CLI.
+
+The state folder (work/, processed/, error/, the SQLite ledger and its WAL) defaults to
+`radlite-state` beside the inbox when that is a local disk, and to a folder under
+$XDG_STATE_HOME (~/.local/state) when the inbox sits on a network filesystem: SQLite's WAL is
+not safe on NFS or SMB. An explicit `state_dir` is used as given (the service warns when it is
+on a network filesystem).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from radlite_fhir.errors import ConfigError
+from radlite_fhir.naming import NameCollision
+from radlite_fhir.service import filesystems
 
 
 @dataclass(frozen=True)
@@ -27,7 +36,15 @@ class WatchSettings:
     poll_interval_s: float = 2.0
     after_success: str = "move"  # move to processed/, or delete
     duplicates: str = "skip"  # content already done: skip, or reemit (identical output)
+    # an input whose output name holds another input's result: version (<name>.v2...),
+    # refuse (to error/), overwrite (explicit; recorded in the ledger)
+    name_collision: NameCollision = NameCollision.VERSION
     max_attempts: int = 5  # transient failures before an input goes to error/
+    # wall-clock budget for one file's reading and model work (0: none); checked after
+    # reading, before each report and before each model call; over it, the file goes to
+    # error/ (permanent), so one input cannot hold the worker
+    max_seconds_per_file: float = 600.0
+    max_reports_per_file: int = 1000  # more reports in one file: refused before model work
     metrics_port: int = 9464  # 0: no HTTP endpoint
     metrics_host: str = "127.0.0.1"
     max_input_mb: float = 20.0
@@ -41,7 +58,14 @@ class WatchSettings:
 
     @property
     def state(self) -> Path:
-        return self.state_dir or self.inbox.resolve().parent / "radlite-state"
+        """`state_dir`, else `radlite-state` beside the inbox on a local disk, else a local
+        folder named after the inbox (see the module docstring)."""
+        if self.state_dir is not None:
+            return self.state_dir
+        beside = self.inbox.resolve().parent / "radlite-state"
+        if filesystems.network_fs_type(beside) is None:
+            return beside
+        return filesystems.local_state_dir(self.inbox)
 
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:
@@ -87,6 +111,15 @@ def load_settings(config: Path | None, overrides: dict[str, Any]) -> WatchSettin
         raise ConfigError("after_success must be move or delete")
     if settings.duplicates not in ("skip", "reemit"):
         raise ConfigError("duplicates must be skip or reemit")
+    try:
+        settings = replace(settings, name_collision=NameCollision(settings.name_collision))
+    except ValueError:
+        choices = ", ".join(c.value for c in NameCollision)
+        raise ConfigError(f"name_collision must be one of {choices}") from None
+    if settings.max_reports_per_file is None or settings.max_reports_per_file < 1:
+        raise ConfigError("max_reports_per_file must be 1 or more")
+    if settings.max_seconds_per_file < 0:
+        raise ConfigError("max_seconds_per_file must be 0 (no limit) or more")
     if settings.dicom_send_to:
         from radlite_fhir.service.dicom_net import Destination
 

@@ -14,15 +14,36 @@ OSError such as a full disk, a locked ledger) is retried with backoff and sent t
 (the process died on it: a segfault, OOM, SIGKILL) goes to error/ when it is next due, so a
 file that kills the process cannot be taken first after every restart forever. Reasons name
 the file, the exception type and the element and rule, never report text.
+
+Claiming: the scan lists regular files and symbolic links (by lstat, never following one);
+a file is ready when its size and mtime did not change between two scans. The claim renames
+it into work/<claim>/, then compares size and mtime again: a file that changed after the
+check (still being written, or swapped for a link) is given back to the inbox for the next
+scan. A symbolic link, however it got there, goes to error/ unread (reason "Refused"): the
+service never follows a link out of the inbox. When the inbox is on another filesystem than
+the state folder (rename fails with EXDEV), the claim renames the file within the inbox to
+`.radlite-claim.<claim>.<name>` (the atomic step that keeps two workers apart), copies it
+into work/, fsyncs, and unlinks it; `recover()` finishes a copy a crash interrupted.
+
+Per file: output names are chosen and reserved in the ledger before anything is written
+(`radlite_fhir.naming`, docs/drop-folder-names.md): the whole input name, a version where the
+name came before with other content (or refusal, or overwriting, by `name_collision`). The
+reading and model work run under a time budget (`max_seconds_per_file`, checked after reading,
+before each report and before each model call) and a cap on reports per file; over either,
+the file goes to error/ at once. A report the model cannot read (longer than its context) is
+that report's error: in the reason file and the ledger row, never a silent "done".
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
+import hashlib
 import json
 import logging
 import os
 import sqlite3
+import stat
 import time
 import traceback
 import uuid
@@ -31,11 +52,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from radlite_fhir.budget import TimeBudget
 from radlite_fhir.convert import convert_file, write_atomic
-from radlite_fhir.engine.registry import sha256_file
 from radlite_fhir.errors import InputError, ModelError, RadliteError, printable
+from radlite_fhir.naming import Holder, choose, present, versioned
 from radlite_fhir.pipeline import Pipeline
 from radlite_fhir.report import Status
+from radlite_fhir.service import filesystems
 from radlite_fhir.service.ledger import Ledger
 from radlite_fhir.service.settings import WatchSettings
 from radlite_fhir.writers.fhir import SchemaViolation
@@ -48,6 +71,9 @@ TRANSIENT: tuple[type[Exception], ...] = (ModelError, OSError, sqlite3.Operation
 # text; any other exception is described by its type and where it was raised only.
 _MESSAGE_IS_SAFE: tuple[type[Exception], ...] = (RadliteError, OSError, SchemaViolation)
 HELD_S = 30.0  # how long a claim whose failure could not be recorded waits
+STAGING_PREFIX = ".radlite-claim."  # inbox name of a claim being copied to another filesystem
+COPY_SUFFIX = ".copy.tmp"  # filesystems.copy_durably's temporary name
+RESERVE_TRIES = 100  # output-name choices before the reservation counts as a transient failure
 
 
 @dataclass
@@ -84,6 +110,8 @@ class Service:
         )
         for folder in (settings.inbox, settings.outbox, self.work, self.processed, self.errors):
             folder.mkdir(parents=True, exist_ok=True)
+        self._cross_device = not filesystems.same_filesystem(settings.inbox, self.work)
+        self._check_filesystems(state)
         self.ledger = Ledger(state / "ledger.sqlite3")
         self.metrics = Metrics()
         self._seen: dict[str, tuple[int, float]] = {}  # name -> (size, mtime) at last scan
@@ -100,17 +128,35 @@ class Service:
             return False
         return not any(fnmatch.fnmatch(name, p) for p in self.settings.exclude)
 
+    def _check_filesystems(self, state: Path) -> None:
+        """Say at start what the filesystems mean for this run: a state folder on a network
+        filesystem (SQLite WAL is unsafe there), an inbox on another one (claims copied)."""
+        network = filesystems.network_fs_type(state)
+        if network is not None:
+            log.warning(
+                "state folder on a network filesystem: keep the ledger on a local disk",
+                extra={"inbox": str(state), "reason": f"filesystem type {network}"},
+            )
+        if self._cross_device:
+            log.info(
+                "inbox on another filesystem than the state folder: claims are copied",
+                extra={"inbox": str(self.settings.inbox)},
+            )
+
     def ready_files(self) -> list[Path]:
-        """Inbox files old enough and whose size did not change since the last scan."""
+        """Inbox files (and symbolic links, to be refused) old enough and whose size and
+        mtime did not change since the last scan; links are never followed."""
         now = time.time()
         ready, seen = [], {}
         with os.scandir(self.settings.inbox) as entries:
             for entry in entries:
-                if not entry.is_file(follow_symlinks=False) or not self._wanted(entry.name):
+                if not (entry.is_file(follow_symlinks=False) or entry.is_symlink()):
                     continue
-                stat = entry.stat(follow_symlinks=False)
-                seen[entry.name] = (stat.st_size, stat.st_mtime)
-                old_enough = (now - stat.st_mtime) * 1000 >= self.settings.min_age_ms
+                if not self._wanted(entry.name):
+                    continue
+                stat_ = entry.stat(follow_symlinks=False)
+                seen[entry.name] = (stat_.st_size, stat_.st_mtime)
+                old_enough = (now - stat_.st_mtime) * 1000 >= self.settings.min_age_ms
                 if old_enough and self._seen.get(entry.name) == seen[entry.name]:
                     ready.append(Path(entry.path))
         self._seen = seen
@@ -118,16 +164,67 @@ class Service:
         return sorted(ready, key=lambda p: p.name)
 
     def claim(self, path: Path) -> Path | None:
-        """Atomic rename into work/<claim>/; None if another worker took it first."""
-        folder = self.work / f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
-        folder.mkdir()
-        target = folder / path.name
+        """Take `path` into work/<claim>/ (see the module docstring). None when another
+        worker took it first, or when it changed since the scan found it stable (it is
+        given back to the inbox for the next scan)."""
+        claim = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+        if not self._cross_device:
+            folder = self.work / claim
+            folder.mkdir()
+            target = folder / path.name
+            try:
+                os.rename(path, target)
+            except FileNotFoundError:
+                folder.rmdir()
+                return None
+            except OSError as exc:
+                folder.rmdir()
+                if exc.errno != errno.EXDEV:
+                    raise
+                self._cross_device = True  # two mounts of one filesystem, say
+                log.info(
+                    "inbox on another filesystem than the state folder: claims are copied",
+                    extra={"inbox": str(self.settings.inbox)},
+                )
+            else:
+                if self._changed(target, path.name) and _give_back(target, path):
+                    folder.rmdir()
+                    return None
+                self.ledger.receive(claim, path.name, _file_digest(target))
+                return target
+        staged = path.with_name(f"{STAGING_PREFIX}{claim}.{path.name}")
         try:
-            os.rename(path, target)
+            os.rename(path, staged)  # within the inbox: atomic, one worker wins
         except FileNotFoundError:
-            folder.rmdir()
             return None
-        self.ledger.receive(folder.name, path.name, _file_digest(target))
+        if self._changed(staged, path.name) and _give_back(staged, path):
+            return None
+        target = self._finish_staging(staged, claim, path.name)
+        self.ledger.receive(claim, path.name, _file_digest(target))
+        return target
+
+    def _changed(self, taken: Path, name: str) -> bool:
+        """Whether the entry taken differs (size, mtime, by lstat) from what the scan that
+        found it stable saw (a claim without a scan, by a test, say, is not checked)."""
+        seen = self._seen.get(name)
+        if seen is None:
+            return False
+        now = os.lstat(taken)
+        return (now.st_size, now.st_mtime) != seen
+
+    def _finish_staging(self, staged: Path, claim: str, name: str) -> Path:
+        """Copy a claim staged in the inbox into work/<claim>/<name> durably, then remove it
+        from the inbox. A symbolic link is copied as a link (to be refused, never read)."""
+        folder = self.work / claim
+        folder.mkdir(exist_ok=True)
+        target = folder / name
+        if stat.S_ISLNK(os.lstat(staged).st_mode):
+            if not os.path.lexists(target):
+                os.symlink(os.readlink(staged), target)
+        else:
+            filesystems.copy_durably(staged, target)
+        staged.unlink()
+        filesystems.fsync_folder(staged.parent)
         return target
 
     # --- doing the work ------------------------------------------------------------------
@@ -135,9 +232,14 @@ class Service:
         """Claimed inputs not yet finished, oldest claim first, whose retry time has come."""
         out = []
         for folder in sorted(p for p in self.work.iterdir() if p.is_dir()):
-            files = [f for f in folder.iterdir() if f.is_file()]
+            entries = list(folder.iterdir())
+            files = [f for f in entries if not f.name.startswith(".")]
             if not files:
-                folder.rmdir()  # crash after the move out, before the folder was removed
+                # a crash after the move out, before the folder was removed, or in a copy
+                # from another filesystem (`recover` copies again from the inbox)
+                for leftover in entries:
+                    leftover.unlink()
+                folder.rmdir()
                 continue
             if self._held.get(folder.name, 0.0) > time.time():
                 continue
@@ -202,6 +304,12 @@ class Service:
                 "Interrupted" if row["error"] is None else "GaveUp",
             )
             return
+        mode = os.lstat(path).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+            problem = f"{kind}: refused, never followed or read"
+            self._fail(path, claim, [InputError(path.name, problem)], "Refused")
+            return
         self.ledger.start(claim)
         earlier = self.ledger.done_with_content(row["sha256"], claim)
         if earlier is not None and self.settings.duplicates == "skip":
@@ -212,6 +320,7 @@ class Service:
                 extra={"file": printable(path.name), "same_as": earlier["claim"]},
             )
             return
+        base = self._output_base(path.name, claim, row)
         started = time.perf_counter()
         outcome = convert_file(
             self.pipeline,
@@ -219,6 +328,9 @@ class Service:
             self.settings.outbox,
             self.settings.format,
             int(self.settings.max_input_mb * 1_000_000),
+            base=base,
+            budget=TimeBudget(self.settings.max_seconds_per_file),
+            max_reports=self.settings.max_reports_per_file,
         )
         seconds = time.perf_counter() - started
         self.metrics.seconds["read_model_write"] += seconds
@@ -231,9 +343,11 @@ class Service:
             self._fail(path, claim, outcome.errors)
             return
         outputs = [output.name for output in outcome.outputs]
-        if outcome.errors:  # NDJSON with some bad lines: results written, lines reported
+        partial = None
+        if outcome.errors:  # bad NDJSON lines, reports the model could not read: recorded
             self._write_reason(path.name, outcome.errors)
-        self._settle(path, claim, "done", outputs)
+            partial = "InputError: " + "; ".join(_located(e) for e in outcome.errors)
+        self._settle(path, claim, "done", outputs, partial)
         self.metrics.processed += 1
         if self.on_outputs is not None and outcome.outputs:
             self.on_outputs(outcome.outputs)
@@ -245,6 +359,47 @@ class Service:
                 "seconds": round(seconds, 3),
             },
         )
+
+    def _output_base(self, name: str, claim: str, row: sqlite3.Row) -> str:
+        """The name this input's outputs start with: the one reserved by an earlier attempt
+        (a redo writes the same names), else chosen by `name_collision` and reserved now.
+        NameTaken (refuse) is this file's permanent failure."""
+        reserved = row["output_base"]
+        if reserved:
+            return _unprintable_base(name, reserved)
+        for _ in range(RESERVE_TRIES):
+            choice = choose(
+                name,
+                self.settings.name_collision,
+                lambda base: self._holder(base, claim, row["sha256"]),
+            )
+            if self.ledger.reserve(claim, printable(choice.base), choice.replaces):
+                if choice.overwrite:
+                    log.warning(
+                        "earlier result overwritten",
+                        extra={
+                            "file": printable(name),
+                            "outputs": [printable(choice.base)],
+                            "same_as": choice.replaces or "a file in the outbox",
+                        },
+                    )
+                elif choice.base != name:
+                    log.info(
+                        "name seen before, new version",
+                        extra={"file": printable(name), "outputs": [printable(choice.base)]},
+                    )
+                return choice.base
+        raise sqlite3.OperationalError("no output name could be reserved (busy ledger)")
+
+    def _holder(self, base: str, claim: str, sha256: str) -> Holder | None:
+        """Who holds the output name `base`: another ledger row, or a file in the outbox
+        that no row accounts for; None when it is free (or ours)."""
+        row = self.ledger.holder(printable(base))
+        if row is not None and row["claim"] != claim:
+            return Holder(row["claim"], row["state"] == "done" and row["sha256"] == sha256)
+        if row is None and present(self.settings.outbox, base, self.settings.format):
+            return Holder(None)
+        return None
 
     def _contain(self, path: Path, claim: str, exc: Exception) -> None:
         """Make `exc`, raised while `path` was processed, that file's outcome: retried later
@@ -324,11 +479,14 @@ class Service:
         }
         write_atomic(self.errors / f"{name}.error.json", json.dumps(reason, indent=2) + "\n")
 
-    def _settle(self, path: Path, claim: str, state: str, outputs: list[str]) -> None:
+    def _settle(
+        self, path: Path, claim: str, state: str, outputs: list[str], error: str | None = None
+    ) -> None:
         """Ledger first, then the input out of work/ (processed/ or deleted), then the claim
         folder: a crash between any two leaves the file in work/, and redoing it writes the
-        same output again (an empty claim folder is removed by `claimed`)."""
-        self.ledger.finish(claim, state, outputs=outputs)
+        same output again (an empty claim folder is removed by `claimed`). `error`: the
+        problems of a file done in part (some reports or lines not enriched)."""
+        self.ledger.finish(claim, state, outputs=outputs, error=error)
         if self.settings.after_success == "delete":
             path.unlink()
         else:
@@ -343,6 +501,11 @@ class Service:
         without being processed again)."""
         for stale in self.settings.outbox.glob(".*.tmp"):
             stale.unlink(missing_ok=True)
+        with os.scandir(self.settings.inbox) as entries:
+            staged = [Path(e.path) for e in entries if e.name.startswith(STAGING_PREFIX)]
+        for path in staged:  # a copy to another filesystem the crash interrupted
+            claim, _, name = path.name.removeprefix(STAGING_PREFIX).partition(".")
+            self._finish_staging(path, claim, name)
         return len(self.claimed())
 
 
@@ -368,6 +531,36 @@ def _as_input_error(path: Path, exc: Exception) -> InputError:
     return InputError(path.name, describe_exception(exc))
 
 
+def _located(error: InputError) -> str:
+    return f"line {error.line}: {error.problem}" if error.line is not None else error.problem
+
+
+def _unprintable_base(name: str, reserved: str) -> str:
+    """The output base a ledger row holds, as a real file name: the ledger stores names
+    through `printable`, so the base is rebuilt from the input's own name and the version."""
+    shown = printable(name)
+    if reserved == shown:
+        return name
+    version = reserved.removeprefix(f"{shown}.v")
+    return versioned(name, int(version)) if version.isdigit() else name
+
+
+def _give_back(taken: Path, original: Path) -> bool:
+    """Put an entry taken out of the inbox back under its name, unless a new file of that name
+    arrived meanwhile (then False: the caller keeps the claim). Never follows a link."""
+    try:
+        os.link(taken, original, follow_symlinks=False)
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links here (or a folder): rename, after a check
+        if os.path.lexists(original):
+            return False
+        os.rename(taken, original)
+        return True
+    taken.unlink()
+    return True
+
+
 def _free_name(target: Path) -> Path:
     """`target`, or `target` with a counter when a file of that name is already there."""
     if not target.exists():
@@ -380,8 +573,20 @@ def _free_name(target: Path) -> Path:
 
 
 def _file_digest(path: Path) -> str:
-    """Content sha256, streamed (a 100 MB drop must not be held in memory)."""
+    """Content sha256, streamed (a 100 MB drop must not be held in memory). A symbolic link
+    is not followed (its digest is empty; `_process` refuses it)."""
+    digest = hashlib.sha256()
     try:
-        return sha256_file(path)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK)
     except OSError:
         return ""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        while chunk := os.read(fd, 1 << 20):
+            digest.update(chunk)
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
