@@ -244,7 +244,7 @@ class Worklist:
             for c in resource.get("component", [])
             if c.get("extension")
         )
-        confidence = extensions.get("confidence", {}).get("valueDecimal")
+        confidence = extensions.get("AIconfidence", {}).get("valueDecimal")  # AI Transparency IG
         return Item(
             key=identifier,
             full_url=full_url,

@@ -491,10 +491,8 @@ class FhirBuilder:
             out.append(self._span_extension(evidence.start, evidence.end, evidence.kind, text))
         if result.confidence is not None:
             confidence = round(result.confidence, 4)
-            # The AI Transparency IG's AIconfidence (a probability, 0-1); the project's own
-            # `confidence` is kept beside it until every reader of our output reads the IG's.
+            # The AI Transparency IG's AIconfidence (a probability, 0-1).
             out.append({"url": self.tables.systems["ai_confidence"], "valueDecimal": confidence})
-            out.append({"url": f"{base}/confidence", "valueDecimal": confidence})
         if result.model is not None:
             out.append(
                 {"url": f"{base}/prompt-version", "valueString": result.model.prompt_version}
