@@ -19,6 +19,7 @@ from radlite_fhir.budget import TimeBudget, TimeBudgetExceeded
 from radlite_fhir.engine.registry import Registry
 from radlite_fhir.pipeline import Pipeline, PipelineSettings
 from radlite_fhir.service import filesystems
+from radlite_fhir.service.run import status_lines
 from radlite_fhir.service.settings import WatchSettings
 from radlite_fhir.service.worker import STAGING_PREFIX, Service
 from tests import helpers
@@ -254,7 +255,9 @@ def test_a_report_longer_than_the_context_is_a_recorded_error(
     assert rows["mixed.ndjson"]["state"] == "done"
     assert "report 2 of 2 not enriched" in rows["mixed.ndjson"]["error"]
     assert rows["long.json"]["state"] == "failed"
-    texts = json.dumps(rows) + json.dumps(reason) + json.dumps(partial)
+    status = "\n".join(status_lines(settings))
+    assert "mixed.ndjson (done in part): InputError: report 2 of 2 not enriched" in status
+    texts = json.dumps(rows) + json.dumps(reason) + json.dumps(partial) + status
     assert MARKER not in texts and "echotexture" not in texts
 
 

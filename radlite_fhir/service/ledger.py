@@ -158,9 +158,10 @@ class Ledger:
         return {row["state"]: row["n"] for row in rows}
 
     def last_errors(self, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest failures, and inputs done in part (some reports not enriched)."""
         rows = self.conn.execute(
-            "SELECT name, error, finished_at FROM inputs WHERE state = 'failed' "
-            "ORDER BY finished_at DESC LIMIT ?",
+            "SELECT name, state, error, finished_at FROM inputs WHERE state = 'failed' "
+            "OR (state = 'done' AND error IS NOT NULL) ORDER BY finished_at DESC LIMIT ?",
             (limit,),
         )
         return [dict(row) for row in rows]

@@ -39,6 +39,7 @@ JSON_FIELDS = (
     "same_as",
     "recovered",
     "inbox",
+    "state",
     "port",
     "model",
     "calling_ae",
@@ -225,7 +226,7 @@ def status_lines(settings: WatchSettings) -> list[str]:
         lines.append("last errors:")
         lines += [
             f"  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e['finished_at']))} "
-            f"{e['name']}: {e['error']}"
+            f"{e['name']}{' (done in part)' if e['state'] == 'done' else ''}: {e['error']}"
             for e in errors
         ]
     ledger.close()

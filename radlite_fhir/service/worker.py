@@ -135,7 +135,7 @@ class Service:
         if network is not None:
             log.warning(
                 "state folder on a network filesystem: keep the ledger on a local disk",
-                extra={"inbox": str(state), "reason": f"filesystem type {network}"},
+                extra={"state": str(state), "reason": f"filesystem type {network}"},
             )
         if self._cross_device:
             log.info(
@@ -199,7 +199,12 @@ class Service:
             return None
         if self._changed(staged, path.name) and _give_back(staged, path):
             return None
-        target = self._finish_staging(staged, claim, path.name)
+        try:
+            target = self._finish_staging(staged, claim, path.name)
+        except OSError:  # the state disk full, say: back to the inbox, tried again later
+            if os.path.lexists(staged):
+                _give_back(staged, path)
+            raise
         self.ledger.receive(claim, path.name, _file_digest(target))
         return target
 
@@ -505,7 +510,13 @@ class Service:
             staged = [Path(e.path) for e in entries if e.name.startswith(STAGING_PREFIX)]
         for path in staged:  # a copy to another filesystem the crash interrupted
             claim, _, name = path.name.removeprefix(STAGING_PREFIX).partition(".")
-            self._finish_staging(path, claim, name)
+            try:
+                self._finish_staging(path, claim, name)
+            except OSError as exc:  # not a file (a FIFO, say): left where it is, said once
+                log.error(
+                    "interrupted claim cannot be finished",
+                    extra={"file": printable(path.name), "reason": describe_exception(exc)},
+                )
         return len(self.claimed())
 
 
