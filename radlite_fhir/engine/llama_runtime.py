@@ -4,7 +4,8 @@ verbose is off (llama.cpp's own prints would carry prompt text to stderr); the c
 pinned by the prompt profiles, so GGUF metadata templates are never trusted. Consecutive calls
 that share a prompt prefix reuse the evaluated KV cache (llama-cpp-python keeps the previous
 tokens and evaluates only the new suffix), so tasks on one report read the report once where
-the profile puts it first.
+the profile puts it first. Report text is tokenized as text: only the template's ChatML markers
+become control tokens (prompt_parts), so a report cannot open a turn of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy
 
+from radlite_fhir.engine.prompt_parts import Part, prefix_parts, prompt_parts
 from radlite_fhir.engine.registry import ModelSpec, verify
 from radlite_fhir.errors import ModelError
 from radlite_fhir.tasks.profiles import ModelCall
@@ -201,25 +203,45 @@ class LoadedModel:
         self.load_seconds = time.perf_counter() - started
         self._lock = threading.Lock()
         self._greedy = _GreedyDecoder(self.llm)
-        self._tokenize_cached = lru_cache(maxsize=8)(
-            lambda text: tuple(self.llm.tokenize(text.encode("utf-8"), special=True))
-        )
+        self._tokens = lru_cache(maxsize=16)(self._tokenize_parts)
         log.info("model loaded", extra={"model": spec.name, "seconds": round(self.load_seconds, 2)})
 
+    def _tokenize_parts(self, parts: tuple[Part, ...]) -> tuple[int, ...]:
+        """The template's markers as control tokens, every other run as text, between the BOS
+        and EOS the model's tokenizer adds (as create_completion's tokenize does)."""
+        model = self.llm._model
+        tokens = [model.token_bos()] if model.add_bos_token() else []
+        for text, control in parts:
+            tokens += self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=control)
+        if model.add_eos_token():
+            tokens.append(model.token_eos())
+        return tuple(tokens)
+
     def tokenize(self, text: str) -> tuple[int, ...]:
-        """Tokens as create_completion makes them (special tokens parsed). The last few
-        texts are remembered: a report's segments recur in every task on it."""
-        return self._tokenize_cached(text)
+        """Tokens of a prompt (or of any text): control tokens only where the pinned ChatML
+        framing puts them, the report and every other run tokenized as text. For text without
+        control strings these are create_completion's tokens. The last few are remembered: a
+        report's segments recur in every task on it."""
+        return self._tokens(prompt_parts(text))
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
-    def _boundaries(self, call: ModelCall, tokens: list[int]) -> list[int]:
+    def _boundaries(self, call: ModelCall, parts: tuple[Part, ...], tokens: list[int]) -> list[int]:
         """Token offsets where the call's segments end. A segment's last token may merge with
         the text after it (BPE), so the cut is where the segment's own tokens stop agreeing
         with the prompt's: the same for every task on one report, as all task tags begin
-        alike."""
-        cuts = {_common_prefix(self.tokenize(segment), tokens) for segment in call.segments}
+        alike. A segment is tokenized as the prompt's first characters (its report is text
+        there too)."""
+        cuts = {
+            _common_prefix(
+                self._tokens(prefix_parts(parts, len(segment)))
+                if call.prompt.startswith(segment)
+                else self.tokenize(segment),
+                tokens,
+            )
+            for segment in call.segments
+        }
         return sorted(cut for cut in cuts if 0 < cut < len(tokens))
 
     def _reused_prefix(self, tokens: list[int], boundaries: list[int]) -> int:
@@ -240,7 +262,8 @@ class LoadedModel:
             self.llm.reset()  # n_tokens = 0: the next eval overwrites the cache from 0
 
     def complete(self, call: ModelCall) -> Completion:
-        tokens = list(self.llm.tokenize(call.prompt.encode("utf-8"), special=True))
+        parts = prompt_parts(call.prompt)
+        tokens = list(self._tokens(parts))
         if len(tokens) + call.max_tokens > self.spec.n_ctx:
             raise ModelError(
                 f"prompt of {len(tokens)} tokens plus {call.max_tokens} to "
@@ -253,7 +276,7 @@ class LoadedModel:
         # the whole prompt, as the notebook does. Greedy calls reuse the cache.
         sampled = call.temperature != 0
         with self._lock:
-            boundaries = [] if sampled else self._boundaries(call, tokens)
+            boundaries = [] if sampled else self._boundaries(call, parts, tokens)
             reused = 0 if sampled else self._reused_prefix(tokens, boundaries)
             started = time.perf_counter()
             # Read the prompt here (what llama-cpp-python's generate does: drop the cache after
