@@ -87,6 +87,13 @@ def _definitions() -> dict[str, Any]:
 
 
 @cache
+def resource_types() -> frozenset[str]:
+    """The names of the R4 resource types (the schema's ResourceList)."""
+    refs = _definitions()["ResourceList"]["oneOf"]
+    return frozenset(ref["$ref"].rsplit("/", 1)[-1] for ref in refs)
+
+
+@cache
 def _validator(resource_type: str) -> Draft6Validator:
     definitions = _definitions()
     if resource_type not in definitions:

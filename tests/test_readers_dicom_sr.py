@@ -88,3 +88,58 @@ def test_non_sr_corrupt_and_empty_inputs_are_clear_errors(tmp_path: Path) -> Non
     over = make_sr(tmp_path / "over.dcm", {"findings": FINDINGS})
     with pytest.raises(InputError, match="over the input limit"):
         read_path(over, 100)
+
+
+MARKER = "Zq7MarkerText"
+
+
+def _patched(path: Path, tag: int, vr: bytes) -> Path:
+    """The SR at `path` with the VR bytes of element `tag` replaced (the file stays parseable:
+    the length field keeps its size)."""
+    from tests.test_fuzz_dicom_sr import raw_elements
+
+    data = bytearray(path.read_bytes())
+    element = next(e for e in raw_elements(bytes(data)) if e.tag == tag)
+    assert element.vr_at is not None
+    data[element.vr_at : element.vr_at + 2] = vr
+    patched = path.with_name(f"patched-{path.name}")
+    patched.write_bytes(bytes(data))
+    return patched
+
+
+def test_pydicom_messages_that_quote_values_are_not_passed_on(tmp_path: Path) -> None:
+    """Fuzzing found: a person name read as FD made pydicom raise with the name's bytes in its
+    message, and that message became the error (the ledger, error files, HTTP bodies)."""
+    source = make_sr(tmp_path / "in.dcm", {"impression": IMPRESSION})
+    dataset = dcmread(source)
+    dataset.PatientName = f"{MARKER}^Jane"
+    dataset.save_as(source)
+    problem = _error(_patched(source, 0x00100010, b"FD"))
+    assert problem == "corrupt DICOM SR: PatientName: value cannot be read (BytesLengthException)"
+    assert MARKER not in problem
+
+
+def test_unknown_vr_is_an_input_error_naming_the_element(tmp_path: Path) -> None:
+    """Fuzzing found: an empty top-level element with a VR pydicom does not know raised
+    NotImplementedError out of the truncation check, past every handler."""
+    source = make_sr(tmp_path / "in.dcm", {"impression": IMPRESSION})
+    dataset = dcmread(source)
+    dataset.StudyID = ""
+    dataset.save_as(source)
+    problem = _error(_patched(source, 0x00200010, b"Q\x00"))
+    assert problem == "corrupt DICOM SR: StudyID: value cannot be read (NotImplementedError)"
+    # Not empty, the same element fails where every value is converted: the same message.
+    problem = _error(_patched(make_sr(tmp_path / "full.dcm", {"impression": IMPRESSION}),
+                              0x00100010, b"Q\x00"))  # fmt: skip
+    assert problem == "corrupt DICOM SR: PatientName: value cannot be read (NotImplementedError)"
+
+
+def test_a_content_item_that_is_no_sequence_is_named(tmp_path: Path) -> None:
+    source = make_sr(tmp_path / "in.dcm", {"impression": IMPRESSION})
+    dataset = dcmread(source)
+    del dataset.ContentSequence[1].ConceptNameCodeSequence
+    dataset.ContentSequence[1].add_new(0x0040A043, "LO", "Impressions")
+    dataset.save_as(source)
+    assert _error(source) == (
+        "corrupt DICOM SR: ContentSequence[1].ConceptNameCodeSequence: not a sequence (VR LO)"
+    )

@@ -36,31 +36,91 @@ def is_dicom(head: bytes) -> bool:
 
 def read_dicom_sr(path: Path | str, max_bytes: int) -> Report:
     """The report an SR file carries; InputError naming the file for anything else."""
+    path = Path(path)
+    return read_dicom_sr_bytes(path, read_limited(path, max_bytes))
+
+
+def read_dicom_sr_bytes(path: Path, data: bytes) -> Report:
+    """The report `data`, the content of `path` (named in errors), carries.
+
+    pydicom's own messages quote values (a birth date, a name, report text), so none is
+    passed on: a message names the element path, the tag keyword and the rule."""
     import pydicom
     from pydicom.errors import InvalidDicomError
 
-    path = Path(path)
-    data = read_limited(path, max_bytes)
     try:
         dataset = pydicom.dcmread(io.BytesIO(data))
     except InvalidDicomError:
         raise InputError(path, "not a DICOM file (no DICM preamble)") from None
     except Exception as exc:  # pydicom raises many types on truncated or garbled data
-        raise InputError(path, f"corrupt DICOM file: {type(exc).__name__}: {exc}") from None
-    _refuse_truncated(path, dataset, len(data))
+        raise InputError(
+            path, f"corrupt DICOM file: cannot be parsed ({type(exc).__name__})"
+        ) from None
     try:
+        _refuse_truncated(path, dataset, len(data))
+        _decode_all(dataset)
         return _report(path, dataset, digest(data))
     except InputError:
         raise
-    except Exception as exc:  # a malformed element deep in the tree surfaces on access
-        raise InputError(path, f"corrupt DICOM SR: {type(exc).__name__}: {exc}") from None
+    except _Malformed as exc:
+        raise InputError(path, f"corrupt DICOM SR: {exc.where}: {exc.rule}") from None
+    except Exception as exc:  # a shape no rule above foresaw: still the file's fault
+        raise InputError(path, f"corrupt DICOM SR: cannot be read ({type(exc).__name__})") from None
+
+
+class _Malformed(Exception):
+    """An element that cannot be what the SR reader needs: where it is, and the rule."""
+
+    def __init__(self, where: str, rule: str) -> None:
+        super().__init__(f"{where}: {rule}")
+        self.where, self.rule = where, rule
+
+
+def _tag_name(tag: Any) -> str:
+    from pydicom.datadict import keyword_for_tag
+
+    return keyword_for_tag(tag) or f"({tag.group:04X},{tag.element:04X})"
+
+
+def _decode_all(dataset: Any) -> None:
+    """Convert every element now (pydicom converts on first access), so that a malformed
+    value is refused naming its place instead of failing somewhere in the walk."""
+    stack: list[tuple[Any, str]] = [(dataset, "")]
+    while stack:
+        node, prefix = stack.pop()
+        for tag in list(node.keys()):
+            where = f"{prefix}{_tag_name(tag)}"
+            try:
+                element = node[tag]
+                value = element.value
+                if element.VR == "PN" and value is not None:
+                    str(value)  # person names are decoded on first use
+            except Exception as exc:
+                raise _Malformed(where, f"value cannot be read ({type(exc).__name__})") from None
+            if element.VR == "SQ" and value:
+                stack.extend((item, f"{where}[{n}].") for n, item in enumerate(value))
+
+
+def _sequence(item: Any, keyword: str, where: str) -> list[Any]:
+    """The items of the sequence `keyword` of `item` (none when absent or empty)."""
+    if keyword not in item:
+        return []
+    element = item[keyword]
+    if element.VR != "SQ":
+        raise _Malformed(f"{where}{keyword}", f"not a sequence (VR {element.VR})")
+    return list(element.value or [])
 
 
 def _refuse_truncated(path: Path, dataset: Any, size: int) -> None:
     """pydicom reads a cut-off file without complaint: a top-level element whose declared
     length runs past the end of the file means the transfer was cut."""
-    for tag in dataset.keys():  # noqa: SIM118 - iterating a Dataset converts raw elements
-        raw = dataset.get_item(tag)
+    for tag in list(dataset.keys()):  # iterating a Dataset would convert raw elements
+        try:
+            raw = dataset.get_item(tag)  # converts too where the VR is not known
+        except Exception as exc:
+            raise _Malformed(
+                _tag_name(tag), f"value cannot be read ({type(exc).__name__})"
+            ) from None
         length, offset = getattr(raw, "length", None), getattr(raw, "value_tell", None)
         if length is None or offset is None or length == 0xFFFFFFFF:
             continue
@@ -74,7 +134,7 @@ def _refuse_truncated(path: Path, dataset: Any, size: int) -> None:
 
 def _report(path: Path, dataset: Any, source_digest: str) -> Report:
     sop_class = str(dataset.get("SOPClassUID", ""))
-    if dataset.get("ValueType") != "CONTAINER" or "ContentSequence" not in dataset:
+    if str(dataset.get("ValueType", "")) != "CONTAINER" or "ContentSequence" not in dataset:
         kind = getattr(dataset.get("SOPClassUID"), "name", "") or sop_class or "unknown SOP class"
         raise InputError(path, f"DICOM {kind} instance, not a structured report")
     if str(dataset.get("Manufacturer", "")) == load_code_tables().dicom_sr["manufacturer"]:
@@ -134,9 +194,9 @@ def _section_headings() -> dict[tuple[str, str], tuple[str, str]]:
     return out
 
 
-def _concept(item: Any) -> tuple[str, str] | None:
+def _concept(item: Any, where: str = "") -> tuple[tuple[str, str], str] | None:
     """((scheme, code), meaning) of an item's concept name, or None."""
-    sequence = item.get("ConceptNameCodeSequence")
+    sequence = _sequence(item, "ConceptNameCodeSequence", where)
     if not sequence:
         return None
     code = sequence[0]
@@ -152,7 +212,8 @@ def _text(dataset: Any) -> str:
     lines: list[str] = []
     current: str | None = None
     content = False
-    for section, line, context in _walk(dataset.ContentSequence, None):
+    items = _sequence(dataset, "ContentSequence", "")
+    for section, line, context in _walk(items, None, "ContentSequence"):
         content = content or not context
         if section is not None and section[0] != current:
             current = section[0]
@@ -164,37 +225,43 @@ def _text(dataset: Any) -> str:
 
 
 def _walk(
-    items: Any, section: tuple[str, str] | None
+    items: list[Any], section: tuple[str, str] | None, where: str
 ) -> Iterator[tuple[tuple[str, str] | None, str, bool]]:
-    """(section, line, whether the item is context) for every item that has text."""
-    for item in items:
+    """(section, line, whether the item is context) for every item that has text; `where`
+    is the element path of `items`, for messages."""
+    for number, item in enumerate(items):
+        here = f"{where}[{number}]."
         if "ReferencedContentItemIdentifier" in item:
             continue  # by-reference: its content is written where it sits in the tree
-        value_type = item.get("ValueType", "")
-        concept = _concept(item)
+        value_type = str(item.get("ValueType", ""))
+        concept = _concept(item, here)
         inner = section
         if value_type == "CONTAINER" and concept is not None:
             inner = _section_headings().get(concept[0], section)
         elif value_type in TEXT_VALUE_TYPES:
-            line = _line(item, value_type, concept[1] if concept else "")
+            line = _line(item, value_type, concept[1] if concept else "", here)
             if line:
-                yield section, line, item.get("RelationshipType", "") in CONTEXT_RELATIONSHIPS
-        if "ContentSequence" in item:
-            yield from _walk(item.ContentSequence, inner)
+                relationship = str(item.get("RelationshipType", ""))
+                yield section, line, relationship in CONTEXT_RELATIONSHIPS
+        children = _sequence(item, "ContentSequence", here)
+        if children:
+            yield from _walk(children, inner, f"{here}ContentSequence")
 
 
-def _line(item: Any, value_type: str, name: str) -> str:
+def _line(item: Any, value_type: str, name: str, where: str) -> str:
     if value_type == "TEXT":
         return str(item.get("TextValue", "")).strip()
     if value_type == "CODE":
-        codes = item.get("ConceptCodeSequence") or []
+        codes = _sequence(item, "ConceptCodeSequence", where)
         value = str(codes[0].get("CodeMeaning", "")) if codes else ""
     elif value_type == "NUM":
-        measured = item.get("MeasuredValueSequence") or []
+        measured = _sequence(item, "MeasuredValueSequence", where)
         if not measured:
             return ""
         number = str(measured[0].get("NumericValue", "")).strip()
-        units = measured[0].get("MeasurementUnitsCodeSequence") or []
+        units = _sequence(
+            measured[0], "MeasurementUnitsCodeSequence", f"{where}MeasuredValueSequence[0]."
+        )
         unit = str(units[0].get("CodeValue", "")) if units else ""
         value = f"{number} {unit}".strip() if unit not in ("1", "{ratio}") else number
     elif value_type == "PNAME":

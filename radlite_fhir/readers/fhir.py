@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from radlite_fhir.errors import InputError
-from radlite_fhir.fhir_schema import schema_errors
+from radlite_fhir.fhir_schema import resource_types, schema_errors
 from radlite_fhir.readers.files import read_limited
 from radlite_fhir.readers.html_text import HtmlRefused, html_to_text
 from radlite_fhir.report import Report, digest
@@ -33,6 +33,9 @@ DICOM_UID_SYSTEM = "urn:dicom:uid"
 NDJSON_SKIPPED = {"Patient", "ImagingStudy", "Observation", "Provenance", "Device"}
 MAX_DEPTH = 64  # objects and arrays; R4 resources nest about 15 deep, validators recurse
 _RESOURCE_TYPE_NAME = re.compile(r"[A-Z][A-Za-z]{0,63}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_UNICODE = "holds a lone surrogate (a \\u escape that is no Unicode character)"
+_ABSENT = object()
 # Values the pydantic message may quote (custom validators): the type name is said instead.
 _PYDANTIC_QUOTING = {"value_error", "assertion_error"}
 
@@ -48,7 +51,14 @@ class ReadOutcome:
 def read_fhir_file(path: Path | str, max_bytes: int) -> ReadOutcome:
     """Read every DiagnosticReport in `path`; raise InputError when nothing can be read."""
     path = Path(path)
-    text = _read_text(path, max_bytes)
+    return read_fhir_bytes(path, read_limited(path, max_bytes))
+
+
+def read_fhir_bytes(path: Path, data: bytes) -> ReadOutcome:
+    """Every DiagnosticReport in `data`, the content of `path` (which names the input in
+    errors; its suffix picks NDJSON). Kept apart from the file so that what arrives as bytes
+    (HTTP, DICOM network, the fuzz tests) takes the same path."""
+    text = _text(path, data)
     if path.suffix.lower() in {".ndjson", ".jsonl"}:
         return _read_ndjson(path, text)
     try:
@@ -72,7 +82,45 @@ def _loads(path: Path, text: str, line: int | None) -> Any:
         raise InputError(
             path, f"JSON nested deeper than {MAX_DEPTH} levels: not a FHIR resource", line
         )
+    _check_tree(path, value, line)
     return value
+
+
+def _check_tree(path: Path, value: Any, line: int | None) -> None:
+    """One pass over the parsed JSON for what the validators do not refuse cleanly:
+    - a string (or object key) holding a lone surrogate, which JSON's \\u escapes can spell
+      but is no Unicode text: it would fail later, when a writer, the tokenizer or SQLite
+      encodes it as UTF-8;
+    - a resource inside the resource (a Bundle entry, a contained one) whose resourceType is
+      not an R4 type name: fhir.resources looks the name up unchecked and fails with
+      KeyError or TypeError instead of a validation error.
+    The top level's resourceType is checked where the reader dispatches on it."""
+    kind = value.get("resourceType") if isinstance(value, dict) else None
+    stack: list[tuple[Any, str]] = [(value, kind if isinstance(kind, str) else "(root)")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                raise InputError(path, f"{where}: {_NOT_UNICODE}", line)
+            continue
+        if isinstance(node, dict):
+            if any(_SURROGATE.search(key) for key in node):
+                raise InputError(path, f"{where}: an element name {_NOT_UNICODE}", line)
+            children: Any = node.items()
+            inner_type = node.get("resourceType", _ABSENT)
+            if (
+                node is not value
+                and inner_type is not _ABSENT
+                and (not isinstance(inner_type, str) or inner_type not in resource_types())
+            ):
+                raise InputError(path, f"{where}.resourceType: not an R4 resource type name", line)
+        elif isinstance(node, list):
+            children = enumerate(node)
+        else:
+            continue
+        for key, child in children:
+            inner = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key[:40]}"
+            stack.append((child, inner))
 
 
 def _depth(value: Any) -> int:
@@ -93,8 +141,7 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def _read_text(path: Path, max_bytes: int) -> str:
-    data = read_limited(path, max_bytes)
+def _text(path: Path, data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -161,21 +208,31 @@ def _reports_from_bundle(path: Path, bundle: dict[str, Any], line: int | None) -
         Bundle.model_validate(bundle)
     except ValidationError as exc:
         raise InputError(path, f"not a valid R4 Bundle: {_pydantic_summary(exc)}", line) from None
+    # Valid R4 may still say null where an element is absent: read null as absent.
+    entries = [(e, _object(e.get("resource"))) for e in _objects(bundle.get("entry"))]
     index: dict[str, dict[str, Any]] = {}
     reports = []
-    for entry in bundle.get("entry", []):
-        resource = entry.get("resource") or {}
+    for entry, resource in entries:
         if entry.get("fullUrl"):
             index[entry["fullUrl"]] = resource
         if resource.get("id"):
             index[f"{resource.get('resourceType')}/{resource['id']}"] = resource
-    for entry in bundle.get("entry", []):
-        resource = entry.get("resource") or {}
+    for entry, resource in entries:
         if resource.get("resourceType") == "DiagnosticReport":
             reports.append(_report(path, resource, index, line, entry.get("fullUrl")))
     if not reports:
         raise InputError(path, "Bundle holds no DiagnosticReport", line)
     return reports
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one (null, absent)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects in `value` when it is an array (null members left out), else none."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _pydantic_summary(exc: Any) -> str:
@@ -293,7 +350,10 @@ def _decode(path: Path, raw: bytes, charset: str, label: str, line: int | None) 
     ValueError (charset=idna does, on text that is no host name)."""
     shown = charset[:40]
     try:
-        return raw.decode(charset)
+        text = raw.decode(charset)
+        if not _SURROGATE.search(text):
+            return text
+        problem = "gives text with lone surrogates (no Unicode text)"
     except LookupError:
         problem = "is not a known text encoding"
     except UnicodeDecodeError as exc:
