@@ -13,6 +13,7 @@ from pathlib import Path
 
 from radlite_fhir import __version__
 from radlite_fhir.errors import RadliteError
+from radlite_fhir.review.cli import add_review_commands, add_review_options
 
 # The keys of naming.OUTPUT_SUFFIX and the values of naming.NameCollision (imported lazily,
 # for a fast start; tests/test_cli.py checks they agree).
@@ -206,7 +207,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         Registry.load(),
         PipelineSettings(tasks=parse_task_list(args.tasks), model=args.model, threads=args.threads),
     )
-    return serve(settings, pipeline)
+    routers = []
+    if args.queue is not None:  # the review page beside the enrichment routes
+        from radlite_fhir.review.app import review_router
+        from radlite_fhir.review.cli import review_settings
+
+        routers.append(review_router(review_settings(args)))
+    return serve(settings, pipeline, routers)
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -554,7 +561,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--model", default=None, help="serve every task with this model")
     serve.add_argument("--tasks", default="rads,staging,ner,impression")
     serve.add_argument("--threads", type=int, default=None)
+    add_review_options(serve, required=False)
     serve.set_defaults(func=cmd_serve)
+    add_review_commands(commands)
     watch.set_defaults(func=cmd_watch)
     listen.set_defaults(func=cmd_dicom_listen)
     status.set_defaults(func=cmd_status)

@@ -120,3 +120,32 @@ def test_an_empty_reviewer_list_stops_start_up(settings: ReviewSettings) -> None
     settings.reviewers.write_text("", "utf-8")
     with pytest.raises(ConfigError):
         review_app(settings)
+
+
+def test_radlite_serve_mounts_the_review_page_beside_the_enrichment_routes(
+    settings: ReviewSettings,
+) -> None:
+    """`radlite serve --queue ...`: one server; the review page keeps its own login."""
+    from radlite_fhir.cli import build_parser
+    from radlite_fhir.engine.registry import Registry
+    from radlite_fhir.pipeline import Pipeline, PipelineSettings
+    from radlite_fhir.review.app import review_router
+    from radlite_fhir.review.cli import review_settings
+    from radlite_fhir.service.api import ServeSettings, build_app
+
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--queue",
+            str(settings.queue),
+            "--state",
+            str(settings.state),
+            "--reviewers",
+            str(settings.reviewers),
+        ]
+    )
+    app = build_app(ServeSettings(), Pipeline(Registry.load(), PipelineSettings(tasks=())))
+    app.include_router(review_router(review_settings(args)))
+    client = TestClient(app, client=LOCAL)
+    assert client.get("/healthz").status_code == 200
+    assert _login(client).startswith("/review")

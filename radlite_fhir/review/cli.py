@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def review_settings(args: argparse.Namespace) -> Any:
+    """The review page's settings from the options add_review_options defined."""
     from radlite_fhir.review.settings import ReviewSettings
 
     return ReviewSettings(
@@ -78,7 +79,9 @@ def cmd_review_serve(args: argparse.Namespace) -> int:
 
     if args.allow_remote and args.host in ("127.0.0.1", "::1", "localhost"):
         print("note: --allow-remote has no effect on a loopback address", file=sys.stderr)
-    uvicorn.run(review_app(_settings(args)), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(
+        review_app(review_settings(args)), host=args.host, port=args.port, log_level="warning"
+    )
     return 0
 
 

@@ -30,14 +30,14 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -429,12 +429,14 @@ def build_app(settings: ServeSettings, pipeline: Pipeline) -> FastAPI:
     return app
 
 
-def serve(settings: ServeSettings, pipeline: Pipeline) -> int:
-    """Load the model, then serve until SIGTERM/SIGINT."""
+def serve(settings: ServeSettings, pipeline: Pipeline, routers: Sequence[APIRouter] = ()) -> int:
+    """Load the model, then serve until SIGTERM/SIGINT; `routers` add pages that share the
+    server (the clinician review page)."""
     import uvicorn
 
     pipeline.warm_up()
-    uvicorn.run(
-        build_app(settings, pipeline), host=settings.host, port=settings.port, log_level="warning"
-    )
+    app = build_app(settings, pipeline)
+    for router in routers:
+        app.include_router(router)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
