@@ -148,6 +148,7 @@ WATCH_OPTIONS = (
     "min_confidence",
     "dicom_port",
     "dicom_host",
+    "dicom_max_dataset_mb",
     "dicom_ae_title",
     "dicom_allowed_callers",
     "dicom_send_to",
@@ -513,7 +514,14 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument(
         "--port", dest="dicom_port", type=int, default=None, help="listening port (11112)"
     )
-    listen.add_argument("--host", dest="dicom_host", default=None, help="bind address (0.0.0.0)")
+    listen.add_argument("--host", dest="dicom_host", default=None, help="bind address (127.0.0.1)")
+    listen.add_argument(
+        "--max-dataset-mb",
+        dest="dicom_max_dataset_mb",
+        type=float,
+        default=None,
+        help="refuse larger C-STORE datasets with 0xA700 (20)",
+    )
     listen.add_argument(
         "--ae-title", dest="dicom_ae_title", default=None, help="our AE title (RADLITE)"
     )

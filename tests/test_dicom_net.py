@@ -336,3 +336,20 @@ def test_binding_beyond_loopback_without_an_allow_list_warns(tmp_path: Path) -> 
     finally:
         service_log.removeHandler(records)
     assert warned == [True, False, False]
+
+
+def test_dicom_listen_binds_loopback_and_takes_its_cap_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    """`radlite dicom listen` without --host binds 127.0.0.1; --max-dataset-mb reaches the
+    settings the listener is started with."""
+    from radlite_fhir.cli import _watch_settings, build_parser
+
+    common = ["dicom", "listen", "--inbox", str(tmp_path / "in"), "--outbox", str(tmp_path / "out")]
+    default = _watch_settings(build_parser().parse_args(common))
+    assert default.dicom_host == "127.0.0.1"
+    assert default.dicom_max_dataset_mb == 20.0
+    chosen = _watch_settings(
+        build_parser().parse_args([*common, "--host", "0.0.0.0", "--max-dataset-mb", "2.5"])
+    )
+    assert (chosen.dicom_host, chosen.dicom_max_dataset_mb) == ("0.0.0.0", 2.5)

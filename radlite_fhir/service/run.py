@@ -49,7 +49,7 @@ JSON_FIELDS = (
     "category",
 )
 # Loggers whose messages may quote data: logged by name and category, never by message.
-LIBRARY_LOGGERS = ("py.warnings", "pydicom", "highdicom")
+LIBRARY_LOGGERS = ("py.warnings", "pydicom", "highdicom", "pynetdicom")
 _WARNING_CATEGORY = re.compile(r":\d+: (\w+): ")
 
 
@@ -120,6 +120,7 @@ def run(settings: WatchSettings) -> int:
             settings.dicom_port,
             settings.inbox,
             settings.dicom_allowed_callers,
+            max_dataset_bytes=int(settings.dicom_max_dataset_mb * 1_000_000),
         )
         log.info(
             "dicom listening",

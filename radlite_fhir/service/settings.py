@@ -51,7 +51,8 @@ class WatchSettings:
     min_confidence: float = 0.5
     # DICOM network edge (`radlite dicom listen`): C-STORE SCP into the inbox, results out.
     dicom_port: int = 0  # 0: no listener
-    dicom_host: str = "0.0.0.0"
+    dicom_host: str = "127.0.0.1"  # loopback unless --host says otherwise
+    dicom_max_dataset_mb: float = 20.0  # larger C-STORE datasets: 0xA700 Out of Resources
     dicom_ae_title: str = "RADLITE"
     dicom_allowed_callers: tuple[str, ...] = ()  # empty: any calling AE title
     dicom_send_to: str = ""  # AE_TITLE@host:port that receives result SRs; empty: none
