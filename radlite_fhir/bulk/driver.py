@@ -180,8 +180,11 @@ def _convert_on_ray(
             compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
             num_cpus=settings.threads,
         )
-        for row in dataset.iter_rows():
-            yield str(row["path"]), json.loads(row["result"])
+        # One batch per output block, none fetched ahead: iter_rows() holds a finished
+        # shard back until the next one is out, so a stalled shard would stall the writes.
+        for batch in dataset.iter_batches(batch_size=None, prefetch_batches=0):
+            for location, result in zip(batch["path"], batch["result"], strict=True):
+                yield str(location), json.loads(str(result))
     finally:
         ray.shutdown()
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from radlite_fhir import __version__
-from radlite_fhir.pipeline import Pipeline, PipelineSettings, model_info
+
+if TYPE_CHECKING:  # the pipeline imports llama.cpp: not for `radlite --help`
+    from radlite_fhir.pipeline import Pipeline, PipelineSettings
 
 BULK_FORMATS = ("ndjson", "bundle")  # per-shard FHIR outputs; SRs are one file per report
 RAY_AUTO, RAY_LOCAL = "auto", "local"  # --ray: find or start / always start / an address
@@ -47,6 +49,8 @@ class BulkSettings:
         return int(self.max_input_mb * 1_000_000)
 
     def pipeline_settings(self) -> PipelineSettings:
+        from radlite_fhir.pipeline import PipelineSettings
+
         return PipelineSettings(
             tasks=self.tasks,
             model=self.model,
@@ -59,6 +63,8 @@ class BulkSettings:
 def fingerprint(settings: BulkSettings, pipeline: Pipeline) -> dict[str, Any]:
     """The settings that decide a shard's outputs (JSON-ready). `pipeline` is only asked
     which models it routes to; nothing is loaded."""
+    from radlite_fhir.pipeline import model_info
+
     return {
         "radlite_fhir": __version__,
         "format": settings.output_format,
