@@ -146,8 +146,9 @@ def test_stated_categories_read_back_and_withheld_ones_do_not(name: str) -> None
     for index in range(30):
         state = index % 2 == 0
         record = GENERATORS[name](rng, index, state)
-        entities = record.targets[NER]
-        assert entities and all(text.lower() in record.text.lower() for _, text in entities)
+        if name != "normal":  # exams outside every table carry no NER target
+            entities = record.targets[NER]
+            assert entities and all(text.lower() in record.text.lower() for _, text in entities)
         if RADS in record.targets and record.targets[RADS] != "No applicable RADS":
             found = find_rads(record.text)
             if state:

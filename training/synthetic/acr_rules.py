@@ -70,6 +70,17 @@ def tirads_level(points: int) -> str:
     return found
 
 
+def category(system: RadsSystem, lesions: list[dict[str, object]]) -> str | None:
+    """The report-level category the product's table computes from the lesions' feature
+    records (the highest-risk lesion decides); None when the table cannot decide."""
+    return assess(system, lesions).category
+
+
+def lesion_category(system: RadsSystem, lesion: dict[str, object]) -> str | None:
+    """One lesion's category by the product's table (None: indeterminate)."""
+    return assess(system, [lesion]).category
+
+
 def _decided(system: RadsSystem, lesions: list[dict[str, object]]) -> str:
     assessment = assess(system, lesions)
     if assessment.category is None:
