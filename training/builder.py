@@ -7,6 +7,10 @@ paraphrase of them. The split is drawn per group (patient or report) from a seed
 does not depend on row order and no group is on both sides. Per-task sampling weights (the
 paper's: RADS 3x, NLI 3x, impression 1.5x, others 1x) repeat training samples; held-out
 samples are never repeated.
+
+Feature questions (RADS_FEATURES) are the product's own too: the question the product asks
+when the lexicon leaves a feature missing (radlite_fhir.tasks.rads_features), its label and
+quotation format imported, never copied; they are built only for recipes that name the task.
 """
 
 from __future__ import annotations
@@ -27,10 +31,32 @@ from radlite_fhir.tasks.profiles import (
     structured_call,
 )
 from radlite_fhir.tasks.staging import NOT_APPLICABLE
-from training.records import ABNORMALITY, IMPRESSION, NER, NLI, RADS, TNM, Record
+from training.feature_questions import feature_questions
+from training.records import (
+    ABNORMALITY,
+    IMPRESSION,
+    NER,
+    NLI,
+    RADS,
+    RADS_FEATURES,
+    TNM,
+    Record,
+)
 
 # radlite-contract.md "Training recipe": per-task sampling weights (temporal, QA: no source).
-PAPER_WEIGHTS = {RADS: 3.0, NLI: 3.0, IMPRESSION: 1.5, TNM: 1.0, NER: 1.0, ABNORMALITY: 1.0}
+# Feature questions are ours (1x; each report already gives several).
+PAPER_WEIGHTS = {
+    RADS: 3.0,
+    NLI: 3.0,
+    IMPRESSION: 1.5,
+    TNM: 1.0,
+    NER: 1.0,
+    ABNORMALITY: 1.0,
+    RADS_FEATURES: 1.0,
+}
+# The tasks a recipe trains unless it names its own: every target the shipped adapters saw.
+DEFAULT_TASKS = (RADS, TNM, NER, IMPRESSION, NLI, ABNORMALITY)
+MAX_FEATURE_QUESTIONS = 4  # per report, as the product asks at most 4 (rads_features)
 SPLITS = ("train", "validation", "test")
 MAX_NER_ITEMS = 12  # the structured NER grammar admits at most 12 items per line
 ABNORMALITY_ORDER = (
@@ -103,7 +129,7 @@ def _ner_answer(entities: list[tuple[str, str]]) -> str:
     )
 
 
-def _structured(record: Record) -> Iterator[tuple[str, str, str]]:
+def _structured(record: Record, feature_cap: int) -> Iterator[tuple[str, str, str]]:
     """(task, prompt, completion) under the structured profile (labels written by us)."""
     targets = record.targets
     if RADS in targets:
@@ -121,9 +147,12 @@ def _structured(record: Record) -> Iterator[tuple[str, str, str]]:
     if IMPRESSION in targets:
         call = structured_call("impression_generation", record.findings or record.text, 160)
         yield IMPRESSION, call.prompt, f" {targets[IMPRESSION]}"
+    if RADS_FEATURES in targets and feature_cap > 0:
+        for question in feature_questions(record, feature_cap):
+            yield RADS_FEATURES, question.prompt, question.completion
 
 
-def _radlite(record: Record) -> Iterator[tuple[str, str, str]]:
+def _radlite(record: Record, feature_cap: int) -> Iterator[tuple[str, str, str]]:
     """(task, prompt, completion) under RadLite's published prompts."""
     targets = record.targets
     if RADS in targets:
@@ -153,11 +182,21 @@ def _radlite(record: Record) -> Iterator[tuple[str, str, str]]:
         yield ABNORMALITY, radlite_call("abnormality_detection", record.text).prompt, answer
 
 
-def samples(record: Record, profiles: Iterable[str]) -> list[Sample]:
+def samples(
+    record: Record,
+    profiles: Iterable[str],
+    tasks: Iterable[str] = DEFAULT_TASKS,
+    feature_cap: int = MAX_FEATURE_QUESTIONS,
+) -> list[Sample]:
+    """The record's samples for the selected tasks (feature questions: at most `feature_cap`
+    per report, structured profile only: RadLite's prompt set has no such task)."""
+    selected = set(tasks)
     out = []
     for profile in profiles:
         make = {STRUCTURED: _structured, RADLITE: _radlite}[profile]
-        for task, prompt, completion in make(record):
+        for task, prompt, completion in make(record, feature_cap):
+            if task not in selected:
+                continue
             out.append(
                 Sample(task, profile, record.source, record.record_id, prompt, completion + IM_END)
             )
@@ -184,16 +223,19 @@ def build(
     profiles: Iterable[str],
     weights: dict[str, float],
     seed: int,
+    tasks: Iterable[str] = DEFAULT_TASKS,
+    feature_cap: int = MAX_FEATURE_QUESTIONS,
 ) -> dict[str, list[Sample]]:
     """Samples per split; training samples repeated by task weight (a fractional weight is a
     seeded draw) and shuffled."""
     profiles = tuple(profiles)
+    tasks = tuple(tasks)
     rng = random.Random(seed)
     built: dict[str, list[Sample]] = {}
     for name, records in parts.items():
         chosen: list[Sample] = []
         for record in records:
-            for sample in samples(record, profiles):
+            for sample in samples(record, profiles, tasks, feature_cap):
                 copies = 1
                 if name == "train":
                     weight = weights.get(sample.task, 1.0)

@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from training.builder import PAPER_WEIGHTS
+from training.builder import DEFAULT_TASKS, MAX_FEATURE_QUESTIONS, PAPER_WEIGHTS
+from training.records import TARGETS
 
 SEVEN_PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -43,6 +44,13 @@ class Data:
     test_share: float = 0.1
     validation_share: float = 0.05
     weights: dict[str, float] = field(default_factory=lambda: dict(PAPER_WEIGHTS))
+    # Which targets become samples (training.records names); rads_features only when named.
+    tasks: tuple[str, ...] = DEFAULT_TASKS
+    feature_questions: int = MAX_FEATURE_QUESTIONS  # per report, when rads_features is named
+    # The generator's mix: share of its reports from exams no RADS system covers, and the
+    # share stating the category in the impression.
+    no_rads_share: float = 0.35
+    state_share: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -107,6 +115,11 @@ def load_recipe(path: Path) -> Recipe:
         lora=_build(Lora, raw.get("lora"), f"{where}: lora"),
         train=_build(Optim, raw.get("train"), f"{where}: train"),
     )
+    unknown_tasks = set(recipe.data.tasks) - set(TARGETS)
+    if unknown_tasks:
+        raise ValueError(f"{where}: data.tasks: unknown {sorted(unknown_tasks)} (known: {TARGETS})")
+    if not 0.0 <= recipe.data.no_rads_share <= 1.0:
+        raise ValueError(f"{where}: data.no_rads_share must lie in [0, 1]")
     if sum(x is not None for x in (recipe.base.model, recipe.base.gguf, recipe.base.hf)) != 1:
         raise ValueError(f"{where}: base needs exactly one of model, gguf, hf")
     return recipe

@@ -18,7 +18,12 @@ NER = "ner"  # list[tuple[kind, text]]: kind in anatomy / observation_present|ab
 IMPRESSION = "impression"  # str: the radiologist's impression
 NLI = "nli"  # str: entailment / contradiction / neutral (text holds premise and hypothesis)
 ABNORMALITY = "abnormality"  # dict finding -> positive / negative / uncertain
-TARGETS = (RADS, TNM, NER, IMPRESSION, NLI, ABNORMALITY)
+# dict: system (a RadsSystem value), lesions (each lesion's feature record in the table's
+# terms: what the report states), answers (one per stated feature: lesion index, field, value,
+# quote = the report's words that state it, start = where they stand). Becomes one feature
+# question per answer (radlite_fhir.tasks.rads_features), only where a recipe selects it.
+RADS_FEATURES = "rads_features"
+TARGETS = (RADS, TNM, NER, IMPRESSION, NLI, ABNORMALITY, RADS_FEATURES)
 
 
 @dataclass(frozen=True)
