@@ -111,6 +111,8 @@ def summary(request: pytest.FixtureRequest) -> Iterator[dict[str, Tally]]:
 def test_any_text_survives_write_and_read_back(summary: dict[str, Tally], home: Path) -> None:
     count = tally(summary, "fhir writer: round trip")
     pipeline = Pipeline(Registry.load(), PipelineSettings(tasks=()))
+    (warm,) = read_bytes(Path("in.json"), json.dumps(_source("x", "conclusion")).encode()).reports
+    render([replace(pipeline.enrich(warm), results=_results(warm.text))], "enriched")
 
     @fuzz_settings(EXAMPLES)
     @given(text=TEXT, place=st.sampled_from(PLACES), ascii_only=st.booleans())

@@ -148,7 +148,7 @@ def test_any_string(summary: dict[str, Tally]) -> None:
     count = tally(summary, "html: any string")
 
     @fuzz_settings(3_000)
-    @given(program=ops(24), repeat=st.integers(0, 400), text=st.text(max_size=30))
+    @given(program=ops(24), repeat=st.integers(0, 100), text=st.text(max_size=30))
     @example(program="", repeat=20_000, text="<a ")  # html.parser: 33 s (issue 11)
     @example(program="", repeat=60_000, text="<")  # over MAX_TAGS: refused
     @example(program="", repeat=20_000, text="<!--<a ")

@@ -143,3 +143,33 @@ def test_a_content_item_that_is_no_sequence_is_named(tmp_path: Path) -> None:
     assert _error(source) == (
         "corrupt DICOM SR: ContentSequence[1].ConceptNameCodeSequence: not a sequence (VR LO)"
     )
+
+
+@pytest.mark.filterwarnings("ignore")  # pydicom warns about the UID it is given
+def test_an_unregistered_sop_class_is_not_quoted(tmp_path: Path) -> None:
+    """Found: pydicom's UID.name gives back any string, so a SOP Class UID holding text was
+    quoted in "DICOM ... instance, not a structured report"."""
+    source = make_sr(tmp_path / "in.dcm", {"impression": IMPRESSION})
+    dataset = dcmread(source)
+    dataset.SOPClassUID = MARKER
+    del dataset.ValueType
+    dataset.save_as(source)
+    assert _error(source) == "DICOM unknown SOP class instance, not a structured report"
+
+
+@pytest.mark.filterwarnings("ignore")  # pydicom warns about every malformed value
+def test_malformed_dates_and_names_are_read_as_text(tmp_path: Path) -> None:
+    """DA, DT and PN values that break their VR's rules (issue 11: a malformed DA stopped the
+    service) are carried as text; the reader never parses them."""
+    source = make_sr(tmp_path / "in.dcm", {"impression": IMPRESSION}, "enhanced")
+    dataset = dcmread(source)
+    dataset.StudyDate, dataset.PatientBirthDate = "2025-13-45", "1970023"
+    dataset.add_new(0x0008002A, "DT", "20251301250000.000000+2500")  # AcquisitionDateTime
+    dataset.ContentSequence[0].PersonName = "A^B^C^D^E^F=G"
+    dataset.ContentSequence[1].ContentSequence[-1].Date = "abcd"
+    dataset.save_as(source)
+    report = read_path(source, LIMIT).reports[0]
+    assert report.dicom is not None
+    assert (report.dicom.study_date, report.dicom.patient_birth_date) == ("2025-13-45", "1970023")
+    assert "Person Observer Name: A B C D E F=G" in report.text
+    assert "Study Date: abcd" in report.text

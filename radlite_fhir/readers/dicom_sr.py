@@ -58,7 +58,6 @@ def read_dicom_sr_bytes(path: Path, data: bytes) -> Report:
         ) from None
     try:
         _refuse_truncated(path, dataset, len(data))
-        _decode_all(dataset)
         return _report(path, dataset, digest(data))
     except InputError:
         raise
@@ -82,30 +81,29 @@ def _tag_name(tag: Any) -> str:
     return keyword_for_tag(tag) or f"({tag.group:04X},{tag.element:04X})"
 
 
-def _decode_all(dataset: Any) -> None:
-    """Convert every element now (pydicom converts on first access), so that a malformed
-    value is refused naming its place instead of failing somewhere in the walk."""
-    stack: list[tuple[Any, str]] = [(dataset, "")]
-    while stack:
-        node, prefix = stack.pop()
-        for tag in list(node.keys()):
-            where = f"{prefix}{_tag_name(tag)}"
-            try:
-                element = node[tag]
-                value = element.value
-                if element.VR == "PN" and value is not None:
-                    str(value)  # person names are decoded on first use
-            except Exception as exc:
-                raise _Malformed(where, f"value cannot be read ({type(exc).__name__})") from None
-            if element.VR == "SQ" and value:
-                stack.extend((item, f"{where}[{n}].") for n, item in enumerate(value))
+def _str(item: Any, keyword: str, where: str = "") -> str:
+    """The value of `keyword` in `item` as text ("" when absent or empty). pydicom converts
+    an element on first access (and decodes a person name on first use): a value it cannot
+    convert is refused here, naming its element path."""
+    try:
+        value = item.get(keyword)
+        return "" if value is None else str(value)
+    except Exception as exc:
+        raise _Malformed(
+            f"{where}{keyword}", f"value cannot be read ({type(exc).__name__})"
+        ) from None
 
 
 def _sequence(item: Any, keyword: str, where: str) -> list[Any]:
     """The items of the sequence `keyword` of `item` (none when absent or empty)."""
     if keyword not in item:
         return []
-    element = item[keyword]
+    try:
+        element = item[keyword]
+    except Exception as exc:
+        raise _Malformed(
+            f"{where}{keyword}", f"value cannot be read ({type(exc).__name__})"
+        ) from None
     if element.VR != "SQ":
         raise _Malformed(f"{where}{keyword}", f"not a sequence (VR {element.VR})")
     return list(element.value or [])
@@ -133,29 +131,30 @@ def _refuse_truncated(path: Path, dataset: Any, size: int) -> None:
 
 
 def _report(path: Path, dataset: Any, source_digest: str) -> Report:
-    sop_class = str(dataset.get("SOPClassUID", ""))
-    if str(dataset.get("ValueType", "")) != "CONTAINER" or "ContentSequence" not in dataset:
-        kind = getattr(dataset.get("SOPClassUID"), "name", "") or sop_class or "unknown SOP class"
-        raise InputError(path, f"DICOM {kind} instance, not a structured report")
-    if str(dataset.get("Manufacturer", "")) == load_code_tables().dicom_sr["manufacturer"]:
+    sop_class = _str(dataset, "SOPClassUID")
+    if _str(dataset, "ValueType") != "CONTAINER" or "ContentSequence" not in dataset:
+        raise InputError(
+            path, f"DICOM {_sop_class_name(sop_class)} instance, not a structured report"
+        )
+    if _str(dataset, "Manufacturer") == load_code_tables().dicom_sr["manufacturer"]:
         raise InputError(path, "an AI result SR written by radlite-fhir: not enriched again")
     text = _text(dataset)
     if not text.strip():
         raise InputError(path, "DICOM SR carries no report text (no TEXT, CODE, NUM items)")
-    sop_instance = str(dataset.get("SOPInstanceUID", ""))
-    study_uid = str(dataset.get("StudyInstanceUID", "")) or None
+    sop_instance = _str(dataset, "SOPInstanceUID")
+    study_uid = _str(dataset, "StudyInstanceUID") or None
     source = DicomSource(
         sop_class_uid=sop_class,
         sop_instance_uid=sop_instance,
-        series_uid=str(dataset.get("SeriesInstanceUID", "")),
-        patient_id=str(dataset.get("PatientID", "")),
-        patient_name=str(dataset.get("PatientName", "")),
-        patient_birth_date=str(dataset.get("PatientBirthDate", "")),
-        patient_sex=str(dataset.get("PatientSex", "")),
-        study_date=str(dataset.get("StudyDate", "")),
-        study_time=str(dataset.get("StudyTime", "")),
-        study_id=str(dataset.get("StudyID", "")),
-        referring_physician=str(dataset.get("ReferringPhysicianName", "")),
+        series_uid=_str(dataset, "SeriesInstanceUID"),
+        patient_id=_str(dataset, "PatientID"),
+        patient_name=_str(dataset, "PatientName"),
+        patient_birth_date=_str(dataset, "PatientBirthDate"),
+        patient_sex=_str(dataset, "PatientSex"),
+        study_date=_str(dataset, "StudyDate"),
+        study_time=_str(dataset, "StudyTime"),
+        study_id=_str(dataset, "StudyID"),
+        referring_physician=_str(dataset, "ReferringPhysicianName"),
     )
     if not (sop_instance and study_uid):
         raise InputError(path, "DICOM SR lacks its SOP Instance UID or Study Instance UID")
@@ -174,12 +173,21 @@ def _report(path: Path, dataset: Any, source_digest: str) -> Report:
             else None
         ),
         study_uid=study_uid,
-        accession=str(dataset.get("AccessionNumber", "")) or None,
+        accession=_str(dataset, "AccessionNumber") or None,
         code_text=title[1] if title else None,
         sections=split_sections(text),
         source_digest=source_digest,
         dicom=source,
     )
+
+
+def _sop_class_name(uid: str) -> str:
+    """The registered name of a SOP Class UID; the UID itself is a value from the file
+    (pydicom's `UID.name` gives back any unregistered string), so it is not shown."""
+    from pydicom.uid import UID_dictionary
+
+    entry = UID_dictionary.get(uid)
+    return str(entry[0]) if entry else "unknown SOP class"
 
 
 @cache
@@ -199,11 +207,12 @@ def _concept(item: Any, where: str = "") -> tuple[tuple[str, str], str] | None:
     sequence = _sequence(item, "ConceptNameCodeSequence", where)
     if not sequence:
         return None
-    code = sequence[0]
-    value = code.get("CodeValue") or code.get("LongCodeValue") or code.get("URNCodeValue") or ""
-    return (str(code.get("CodingSchemeDesignator", "")), str(value)), str(
-        code.get("CodeMeaning", "")
+    code, at = sequence[0], f"{where}ConceptNameCodeSequence[0]."
+    value = next(
+        (v for k in ("CodeValue", "LongCodeValue", "URNCodeValue") if (v := _str(code, k, at))),
+        "",
     )
+    return (_str(code, "CodingSchemeDesignator", at), value), _str(code, "CodeMeaning", at)
 
 
 def _text(dataset: Any) -> str:
@@ -233,7 +242,7 @@ def _walk(
         here = f"{where}[{number}]."
         if "ReferencedContentItemIdentifier" in item:
             continue  # by-reference: its content is written where it sits in the tree
-        value_type = str(item.get("ValueType", ""))
+        value_type = _str(item, "ValueType", here)
         concept = _concept(item, here)
         inner = section
         if value_type == "CONTAINER" and concept is not None:
@@ -241,7 +250,7 @@ def _walk(
         elif value_type in TEXT_VALUE_TYPES:
             line = _line(item, value_type, concept[1] if concept else "", here)
             if line:
-                relationship = str(item.get("RelationshipType", ""))
+                relationship = _str(item, "RelationshipType", here)
                 yield section, line, relationship in CONTEXT_RELATIONSHIPS
         children = _sequence(item, "ContentSequence", here)
         if children:
@@ -250,24 +259,25 @@ def _walk(
 
 def _line(item: Any, value_type: str, name: str, where: str) -> str:
     if value_type == "TEXT":
-        return str(item.get("TextValue", "")).strip()
+        return _str(item, "TextValue", where).strip()
     if value_type == "CODE":
         codes = _sequence(item, "ConceptCodeSequence", where)
-        value = str(codes[0].get("CodeMeaning", "")) if codes else ""
+        at = f"{where}ConceptCodeSequence[0]."
+        value = _str(codes[0], "CodeMeaning", at) if codes else ""
     elif value_type == "NUM":
         measured = _sequence(item, "MeasuredValueSequence", where)
         if not measured:
             return ""
-        number = str(measured[0].get("NumericValue", "")).strip()
-        units = _sequence(
-            measured[0], "MeasurementUnitsCodeSequence", f"{where}MeasuredValueSequence[0]."
-        )
-        unit = str(units[0].get("CodeValue", "")) if units else ""
+        at = f"{where}MeasuredValueSequence[0]."
+        number = _str(measured[0], "NumericValue", at).strip()
+        units = _sequence(measured[0], "MeasurementUnitsCodeSequence", at)
+        at = f"{at}MeasurementUnitsCodeSequence[0]."
+        unit = _str(units[0], "CodeValue", at) if units else ""
         value = f"{number} {unit}".strip() if unit not in ("1", "{ratio}") else number
     elif value_type == "PNAME":
-        value = str(item.get("PersonName", "")).replace("^", " ").strip()
+        value = _str(item, "PersonName", where).replace("^", " ").strip()
     else:  # DATE
-        raw = str(item.get("Date", ""))
+        raw = _str(item, "Date", where)
         value = f"{raw[:4]}-{raw[4:6]}-{raw[6:8]}" if len(raw) == 8 else raw
     value = value.strip()
     if not value:

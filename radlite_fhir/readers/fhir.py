@@ -34,6 +34,7 @@ NDJSON_SKIPPED = {"Patient", "ImagingStudy", "Observation", "Provenance", "Devic
 MAX_DEPTH = 64  # objects and arrays; R4 resources nest about 15 deep, validators recurse
 _RESOURCE_TYPE_NAME = re.compile(r"[A-Z][A-Za-z]{0,63}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _NOT_UNICODE = "holds a lone surrogate (a \\u escape that is no Unicode character)"
 _ABSENT = object()
 # Values the pydantic message may quote (custom validators): the type name is said instead.
@@ -82,11 +83,12 @@ def _loads(path: Path, text: str, line: int | None) -> Any:
         raise InputError(
             path, f"JSON nested deeper than {MAX_DEPTH} levels: not a FHIR resource", line
         )
-    _check_tree(path, value, line)
+    # Text decoded from UTF-8 holds no surrogate: only a \\u escape can put one in a string.
+    _check_tree(path, value, line, strings=_SURROGATE_ESCAPE.search(text) is not None)
     return value
 
 
-def _check_tree(path: Path, value: Any, line: int | None) -> None:
+def _check_tree(path: Path, value: Any, line: int | None, strings: bool) -> None:
     """One pass over the parsed JSON for what the validators do not refuse cleanly:
     - a string (or object key) holding a lone surrogate, which JSON's \\u escapes can spell
       but is no Unicode text: it would fail later, when a writer, the tokenizer or SQLite
@@ -94,7 +96,8 @@ def _check_tree(path: Path, value: Any, line: int | None) -> None:
     - a resource inside the resource (a Bundle entry, a contained one) whose resourceType is
       not an R4 type name: fhir.resources looks the name up unchecked and fails with
       KeyError or TypeError instead of a validation error.
-    The top level's resourceType is checked where the reader dispatches on it."""
+    The top level's resourceType is checked where the reader dispatches on it. Strings are
+    looked at only when `strings` (the text holds an escape that may spell a surrogate)."""
     kind = value.get("resourceType") if isinstance(value, dict) else None
     stack: list[tuple[Any, str]] = [(value, kind if isinstance(kind, str) else "(root)")]
     while stack:
@@ -104,7 +107,7 @@ def _check_tree(path: Path, value: Any, line: int | None) -> None:
                 raise InputError(path, f"{where}: {_NOT_UNICODE}", line)
             continue
         if isinstance(node, dict):
-            if any(_SURROGATE.search(key) for key in node):
+            if strings and any(_SURROGATE.search(key) for key in node):
                 raise InputError(path, f"{where}: an element name {_NOT_UNICODE}", line)
             children: Any = node.items()
             inner_type = node.get("resourceType", _ABSENT)
@@ -119,8 +122,9 @@ def _check_tree(path: Path, value: Any, line: int | None) -> None:
         else:
             continue
         for key, child in children:
-            inner = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key[:40]}"
-            stack.append((child, inner))
+            if isinstance(child, dict | list) or (strings and isinstance(child, str)):
+                inner = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key[:40]}"
+                stack.append((child, inner))
 
 
 def _depth(value: Any) -> int:
