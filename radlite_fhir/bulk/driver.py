@@ -39,6 +39,10 @@ class RayMissing(RadliteError):
     """Ray is not installed: `radlite bulk` needs the `ray` extra."""
 
 
+class ClusterUnreachable(RadliteError):
+    """--ray names an address where no Ray head answers."""
+
+
 class ClusterTooSmall(RadliteError):
     """The cluster has fewer CPUs than --workers x --threads asks for."""
 
@@ -199,4 +203,7 @@ def _connect(ray: Any, settings: BulkSettings) -> None:
     elif settings.ray == RAY_AUTO:
         ray.init(**quiet)
     else:
-        ray.init(address=settings.ray, **quiet)
+        try:
+            ray.init(address=settings.ray, **quiet)
+        except ConnectionError as exc:  # no head at that address: a usage error, not a crash
+            raise ClusterUnreachable(f"no Ray cluster at {settings.ray}: {exc}") from None
