@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from radlite_fhir import __version__
+from radlite_fhir.bulk import add_bulk_command
 from radlite_fhir.errors import RadliteError
 from radlite_fhir.review.cli import add_review_commands, add_review_options
 
@@ -441,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
         "whole input name (rep.json -> rep.json.bundle.json); see docs/drop-folder-names.md",
     )
     convert.set_defaults(func=cmd_convert)
+    add_bulk_command(commands)
 
     bench = commands.add_parser(
         "bench",

@@ -26,6 +26,8 @@ from tests.conftest import REPO, SAMPLES
 
 COMMANDS = (
     ["convert", "--help"],
+    ["bulk", "--help"],
+    ["review", "--help"],
     ["watch", "--help"],
     ["serve", "--help"],
     ["status", "--help"],
