@@ -159,15 +159,8 @@ def structured_call(
     """A structured-profile task: the shared prefix, then the task's answer label."""
     if key not in STRUCTURED_TASKS:
         raise ValueError(f"no structured instruction for task {key!r}")
-    label = STRUCTURED_TASKS[key][0]
-    return ModelCall(
-        key=key,
-        prompt=structured_prefix(report_text) + label,
-        max_tokens=max_tokens,
-        grammar=grammar,
-        confidence=confidence,
-        segments=(STRUCTURED_HEAD, structured_prefix(report_text)),
-        answer_prefix=label,
+    return _after_prefix(
+        key, report_text, STRUCTURED_TASKS[key][0], max_tokens, grammar, confidence
     )
 
 
@@ -177,12 +170,24 @@ def structured_feature_call(
     """A question the system prompt does not list (a RADS feature the lexicon could not read):
     the same shared prefix, so the report is not read again; the answer's opening words, which
     we write, ask the question, and the grammar admits only its answers."""
+    return _after_prefix(key, report_text, label, max_tokens, grammar, confidence=True)
+
+
+def _after_prefix(
+    key: str,
+    report_text: str,
+    label: str,
+    max_tokens: int,
+    grammar: str | None,
+    confidence: bool,
+) -> ModelCall:
+    """The shared system + report prefix (cut as its own segments), then `label` we write."""
     return ModelCall(
         key=key,
         prompt=structured_prefix(report_text) + label,
         max_tokens=max_tokens,
         grammar=grammar,
-        confidence=True,
+        confidence=confidence,
         segments=(STRUCTURED_HEAD, structured_prefix(report_text)),
         answer_prefix=label,
     )
