@@ -22,6 +22,7 @@ from radlite_fhir.review.auth import Reviewer
 from radlite_fhir.review.store import Decision
 from radlite_fhir.review.vocab import Action, Group
 from radlite_fhir.review.worklist import Item, ReviewReport
+from radlite_fhir.writers.dicom_sr import predecessor_reference
 
 MEASUREMENT_GROUP = ("DCM", "125007")
 IMAGING_MEASUREMENTS = ("DCM", "126010")
@@ -149,16 +150,7 @@ def build_verified_sr(
     identification.CodeMeaning = reviewer.name[:64]
     observer.VerifyingObserverIdentificationCodeSequence = [identification]
     sr.VerifyingObserverSequence = [observer]
-    cited = Dataset()
-    cited.StudyInstanceUID = original.StudyInstanceUID
-    series = Dataset()
-    series.SeriesInstanceUID = original.SeriesInstanceUID
-    instance = Dataset()
-    instance.ReferencedSOPClassUID = original.SOPClassUID
-    instance.ReferencedSOPInstanceUID = original.SOPInstanceUID
-    series.ReferencedSOPSequence = [instance]
-    cited.ReferencedSeriesSequence = [series]
-    sr.PredecessorDocumentsSequence = [cited]
+    sr.PredecessorDocumentsSequence = [predecessor_reference(original)]
     _apply(tables, sr, report, decisions)
     return sr
 

@@ -398,6 +398,23 @@ def enriched_sr_bytes(findings: Findings, recorded: str | None = None) -> bytes:
     return buffer.getvalue()
 
 
+def predecessor_reference(original: Any) -> Any:
+    """The Predecessor Documents Sequence item that cites `original` (study, series, instance):
+    a new SR version names the one it supersedes."""
+    from pydicom.dataset import Dataset
+
+    cited = Dataset()
+    cited.StudyInstanceUID = original.StudyInstanceUID
+    series = Dataset()
+    series.SeriesInstanceUID = original.SeriesInstanceUID
+    instance = Dataset()
+    instance.ReferencedSOPClassUID = original.SOPClassUID
+    instance.ReferencedSOPInstanceUID = original.SOPInstanceUID
+    series.ReferencedSOPSequence = [instance]
+    cited.ReferencedSeriesSequence = [series]
+    return cited
+
+
 def build_enriched_sr(findings: Findings, recorded: str | None = None) -> Any:
     """A new SR instance in the source's study: the original content tree unchanged, then a
     container of AI findings (each coded result as a CODE item with its algorithm and the text
@@ -408,7 +425,6 @@ def build_enriched_sr(findings: Findings, recorded: str | None = None) -> Any:
     import copy
 
     from pydicom import dcmread
-    from pydicom.dataset import Dataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
     report = findings.report
@@ -446,16 +462,7 @@ def build_enriched_sr(findings: Findings, recorded: str | None = None) -> Any:
     for keyword in ("PerformedProcedureCodeSequence", "ReferencedPerformedProcedureStepSequence"):
         if keyword not in sr:  # type 2: what a source left out, the new instance carries empty
             setattr(sr, keyword, [])
-    predecessor = Dataset()
-    predecessor.StudyInstanceUID = original.StudyInstanceUID
-    series = Dataset()
-    series.SeriesInstanceUID = original.SeriesInstanceUID
-    instance = Dataset()
-    instance.ReferencedSOPClassUID = original.SOPClassUID
-    instance.ReferencedSOPInstanceUID = original.SOPInstanceUID
-    series.ReferencedSOPSequence = [instance]
-    predecessor.ReferencedSeriesSequence = [series]
-    sr.PredecessorDocumentsSequence = [predecessor]
+    sr.PredecessorDocumentsSequence = [predecessor_reference(original)]
     sr.ContentSequence.append(_ai_findings(tables, findings, models))
     sr.CodingSchemeIdentificationSequence = [
         *original.get("CodingSchemeIdentificationSequence", []),
