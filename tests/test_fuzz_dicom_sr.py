@@ -32,7 +32,16 @@ from pydicom.dataset import Dataset
 from radlite_fhir.errors import InputError
 from radlite_fhir.readers import read_bytes
 from tests.sr_files import FLAVOURS, make_sr
-from tests.test_fuzz_support import MARKER, Tally, fuzz_settings, op, ops, tallies, tally
+from tests.test_fuzz_support import (
+    MARKER,
+    Tally,
+    fuzz_settings,
+    note_input,
+    op,
+    ops,
+    tallies,
+    tally,
+)
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.filterwarnings("ignore")]  # pydicom warns a lot
 
@@ -258,6 +267,7 @@ def test_mutated_sr_files(summary: dict[str, Tally], bases: list[bytes]) -> None
     @example(base=bases[0], control="\ue001\ue001\ue000", blob=b"")  # a malformed value
     def check(base: bytes, control: str, blob: bytes) -> None:
         data = mutate(base, control, blob)
+        note_input(base=bases.index(base), control=control, blob=blob)
         with count.timed():
             _check(data)
 

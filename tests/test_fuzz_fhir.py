@@ -41,6 +41,7 @@ from tests.test_fuzz_support import (
     fuzz_settings,
     hostile_pool,
     json_value,
+    note_input,
     op,
     ops,
     tallies,
@@ -266,6 +267,7 @@ def test_random_json_and_bytes(summary: dict[str, Tally]) -> None:
     )
     def check(kind: int, program: str, text: str, raw: bytes) -> None:
         content = _random_content(kind, program, text, raw)
+        note_input(kind=kind, program=program, text=text, raw=raw)
         with count.timed():
             _check(Path("random.json"), content)
 
@@ -282,6 +284,7 @@ def test_mutated_reports(summary: dict[str, Tally]) -> None:
         base: dict[str, Any], mutations: tuple[str, list[str], str], ascii_only: bool
     ) -> None:
         content = _encode(_mutate(_with_marker(base), *mutations), ascii_only)
+        note_input(base=base["id"], mutations=mutations, ascii_only=ascii_only)
         with count.timed():
             _check(Path("report.json"), content)
 
@@ -305,6 +308,7 @@ def test_presented_forms(summary: dict[str, Tally]) -> None:
         document["presentedForm"] = _attachments(program, raw, text)
         if conclusion:
             document["conclusion"] = f"Impression: {MARKER}"
+        note_input(base=base["id"], program=program, raw=raw, text=text, conclusion=conclusion)
         with count.timed():
             _check(Path("form.json"), _encode(document, True))
 
@@ -335,6 +339,7 @@ def test_mutated_bundles(summary: dict[str, Tally]) -> None:
     @example(extra="", mutations=("\ue006\ue001", ["\ue0ff"], ""))  # entry: null
     def check(extra: str, mutations: tuple[str, list[str], str]) -> None:
         content = _encode(_mutate(_bundle(extra), *mutations), True)
+        note_input(extra=extra, mutations=mutations)
         with count.timed():
             _check(Path("bundle.json"), content)
 
@@ -408,6 +413,7 @@ def test_ndjson_lines_stay_apart(summary: dict[str, Tally]) -> None:
             if kind == "report"
         ]
         bad = [n for n, (kind, _) in enumerate(lines, 1) if kind in {"cut", "not object"}]
+        note_input(kinds=kinds, codes=codes, text=text, layout=layout)
         with count.timed():
             outcome = _check(Path("bulk.ndjson"), content.encode("utf-8"))
         if outcome is None:  # refused as a whole: only when no report line is in it
@@ -445,6 +451,13 @@ def test_inner_resource_of_no_r4_type_is_an_input_error(kind: Any) -> None:
     assert _problem(report) == (
         "DiagnosticReport.contained[0].resourceType: not an R4 resource type name"
     )
+
+
+def test_an_unknown_top_level_type_is_not_quoted_in_an_inner_path() -> None:
+    """The element path of an inner problem starts with the resource type only when that is
+    an R4 type name: any other string is a value from the file."""
+    resource = {"resourceType": f"Report of {MARKER}", "contained": [{"resourceType": 1}]}
+    assert _problem(resource) == "(root).contained[0].resourceType: not an R4 resource type name"
 
 
 def test_bundle_with_null_entries_holds_no_report() -> None:

@@ -40,6 +40,7 @@ from tests.test_fuzz_support import (
     SURROGATES,
     Tally,
     fuzz_settings,
+    note_input,
     tallies,
     tally,
 )
@@ -122,6 +123,7 @@ def test_any_text_survives_write_and_read_back(summary: dict[str, Tally], home: 
     @example(text="a\ud800b", place="conclusion", ascii_only=True)
     def check(text: str, place: str, ascii_only: bool) -> None:
         content = json.dumps(_source(text, place), ensure_ascii=ascii_only)
+        note_input(text=text, place=place, ascii_only=ascii_only)
         with count.timed():
             try:
                 (report,) = read_bytes(

@@ -32,6 +32,7 @@ from tests.test_fuzz_support import (
     Tally,
     fuzz_settings,
     hostile_pool,
+    note_input,
     op,
     ops,
     tallies,
@@ -155,6 +156,7 @@ def test_any_string(summary: dict[str, Tally]) -> None:
     @example(program="", repeat=1, text="<a title='" + "x" * 100_000)
     def check(program: str, repeat: int, text: str) -> None:
         markup = (_soup(ANY, program) + text) * max(repeat, 1)
+        note_input(program=program, repeat=repeat, text=text)
         with count.timed():
             extracted = _extract(markup)
         assert extracted is None or "\u00a0" not in extracted
@@ -171,6 +173,7 @@ def test_hidden_marker_never_shows(summary: dict[str, Tally]) -> None:
     @example(before="", hidden="", after="", tail="<a title='")
     def check(before: str, hidden: str, after: str, tail: str) -> None:
         markup = _soup(VISIBLE, before) + _hidden(hidden) + _soup(ANY, after) + tail
+        note_input(before=before, hidden=hidden, after=after, tail=tail)
         with count.timed():
             extracted = _extract(markup)
         assert extracted is None or MARKER not in extracted
@@ -194,6 +197,7 @@ def test_visible_words_all_show(summary: dict[str, Tally]) -> None:
             f" {WORDS[op(c) % len(WORDS)]} " if n % 3 == 2 else VISIBLE[op(c) % len(VISIBLE)]
             for n, c in enumerate(program)
         ]
+        note_input(program=program)
         with count.timed():
             extracted = _extract("".join(parts))
         assert extracted is not None

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, note, settings
 from hypothesis import strategies as st
 
 PROFILE_VARIABLE = "RADLITE_FUZZ_PROFILE"
@@ -221,3 +221,17 @@ def json_value(program: str, leaves: Sequence[Any], keys: Sequence[str]) -> Any:
         if code < 24:
             stack.append(value)
     return root[0] if len(root) == 1 else root
+
+
+def note_input(**values: Any) -> None:
+    """Record the example's input for the failure report (this Hypothesis prints a failing
+    example's arguments blank; CI reruns reproduce it anyway, being derandomized). Long
+    strings and bytes are cut to their first 2,000 items, before repr: repr of every
+    300 kB input would cost more than reading it."""
+    parts = []
+    for name, value in values.items():
+        if isinstance(value, str | bytes) and len(value) > 2_000:
+            parts.append(f"{name}={value[:2_000]!r}... ({len(value)} in all)")
+        else:
+            parts.append(f"{name}={value!r}"[:4_000])
+    note("input: " + ", ".join(parts))

@@ -99,7 +99,8 @@ def _check_tree(path: Path, value: Any, line: int | None, strings: bool) -> None
     The top level's resourceType is checked where the reader dispatches on it. Strings are
     looked at only when `strings` (the text holds an escape that may spell a surrogate)."""
     kind = value.get("resourceType") if isinstance(value, dict) else None
-    stack: list[tuple[Any, str]] = [(value, kind if isinstance(kind, str) else "(root)")]
+    root = kind if isinstance(kind, str) and kind in resource_types() else "(root)"
+    stack: list[tuple[Any, str]] = [(value, root)]
     while stack:
         node, where = stack.pop()
         if isinstance(node, str):
