@@ -12,6 +12,7 @@ import math
 import pytest
 from llama_cpp import LlamaGrammar
 
+from radlite_fhir.features.reader import FeatureReading, LesionReading
 from radlite_fhir.guidelines import GUIDELINES, RadsSystem
 from radlite_fhir.report import Origin, Status
 from radlite_fhir.tasks import Answer
@@ -144,3 +145,47 @@ def test_the_table_decides_with_the_model_read_feature() -> None:
     assert result.detail["read_by_model"] == ["lesion 1: echogenicity"]
     echogenicity = next(f for f in result.detail["features"] if f["name"] == "echogenicity")
     assert echogenicity["text"] == "darker than the surrounding gland"
+
+
+@pytest.mark.parametrize(
+    ("quoted", "millimetres", "written"),
+    [
+        ("measures 14 mm", 14.0, True),
+        ("1.4 cm nodule", 14.0, True),
+        ("2.4 x 2.1 x 1.5 cm", 24.0, True),
+        ("3.5 x 2.9 centimetres", 35.0, True),
+        ("1.4 cm nodule", 1.4, False),  # the quotation says 14 mm, not 1.4 mm
+        ("Segment 4 observation", 40.0, False),
+    ],
+)
+def test_a_size_is_quoted_in_mm_or_in_cm(quoted: str, millimetres: float, written: bool) -> None:
+    from radlite_fhir.tasks.rads_features import _quotes_size
+
+    assert _quotes_size(quoted, millimetres) is written
+
+
+def test_a_report_level_feature_may_quote_the_history() -> None:
+    """LI-RADS applies to a patient at risk: the history says so, outside the lesion's text."""
+    text = (
+        "HISTORY: Long-standing hepatitis C with nodular liver.\nFINDINGS: Segment 7 "
+        "observation, 24 mm, with nonrim arterial phase hyperenhancement and washout."
+    )
+    rep = report(text, "MRI liver")
+    lesion = LesionReading(text.index("Segment 7"), len(text))  # the findings' one lesion
+    reading = FeatureReading(RadsSystem.LI_RADS, lesions=(lesion,))
+    spec = next(s for s in GUIDELINES[RadsSystem.LI_RADS].fields() if s.name == "at_risk")
+    question = FeatureQuestion(0, spec)
+    label = question.label(RadsSystem.LI_RADS)
+    found = grounded_answer(
+        question,
+        rep.text,
+        reading,
+        Answer(label + ' yes | "hepatitis C with nodular liver"', MODEL),
+    )
+    assert found is not None and found.value is True
+    assert rep.text[found.start : found.end] == "hepatitis C with nodular liver"
+    lesion_only = FeatureQuestion(
+        0, next(s for s in GUIDELINES[RadsSystem.LI_RADS].fields() if s.name == "capsule")
+    )
+    capsule = Answer(lesion_only.label(RadsSystem.LI_RADS) + ' yes | "nodular liver"', MODEL)
+    assert grounded_answer(lesion_only, rep.text, reading, capsule) is None

@@ -12,9 +12,10 @@ read (the structured profile's shared prefix, so the report is not evaluated aga
 A GBNF grammar built from the feature record's schema (guidelines.base.record_fields) admits
 exactly the table's terms (a number for sizes, yes/no for flags, the score range for scores),
 then a quotation. A value is kept only when the quotation is found in the lesion's own text
-(the grounding) and the model gave the value at least `FEATURE_FLOOR` probability; the table
-then decides, as for any other feature. An answer that fails either test is dropped, never
-guessed around.
+(for a report-level feature such as cirrhosis or menopause: anywhere in the report), a size's
+quotation writes that size (in mm or cm), and the model gave the value at least
+`FEATURE_FLOOR` probability; the table then decides, as for any other feature. An answer that
+fails any of these is dropped, never guessed around.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from radlite_fhir.features.reader import FeatureReading, Grounded, LesionReading
+from radlite_fhir.features.lexicon import load_lexicon
+from radlite_fhir.features.reader import FeatureReading, Grounded
 from radlite_fhir.guidelines import GUIDELINES, RadsSystem
 from radlite_fhir.guidelines.base import FieldKind, FieldSpec
 from radlite_fhir.tasks import Answer
@@ -37,6 +40,7 @@ FEATURE_FLOOR = 0.5
 MAX_QUOTE_CHARS = 120
 QUOTE_SEPARATOR = ' | "'
 YES, NO = "yes", "no"
+UNIT = re.compile(r"\b(?:cm|mm|centimet(?:re|er)s?|millimet(?:re|er)s?)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -122,14 +126,33 @@ def _parse_value(spec: FieldSpec, word: str) -> Any:
     return word
 
 
-def _find_quote(text: str, lesion: LesionReading, quote: str) -> tuple[int, int] | None:
-    """Where `quote` stands in the lesion's text (case and runs of space ignored)."""
+def _find_quote(text: str, start: int, end: int, quote: str) -> tuple[int, int] | None:
+    """Where `quote` stands in text[start:end] (case and runs of space ignored)."""
     words = quote.split()
     if not words or not re.search(r"\w", quote):
         return None
     pattern = re.compile(r"\s+".join(re.escape(w) for w in words), re.IGNORECASE)
-    match = pattern.search(text, lesion.start, lesion.end)
+    match = pattern.search(text, start, end)
     return (match.start(), match.end()) if match else None
+
+
+@cache
+def _report_level(system: RadsSystem) -> frozenset[str]:
+    """Fields the lexicon reads over the whole report (cirrhosis in the history, menopause):
+    their quotation may stand anywhere in the report, not only in the lesion's text."""
+    words = next(w for w in load_lexicon().systems if w.system is system)
+    return frozenset(fw.name for fw in words.report_fields)
+
+
+def _quotes_size(quoted: str, millimetres: float) -> bool:
+    """The quotation writes this size, in mm or in cm: each number takes the first unit written
+    after it ("14 mm", "1.4 cm", "2.4 x 2.1 x 1.5 cm"); a number with none is in mm."""
+    for number in re.finditer(r"(?<![\d.])\d+(?:\.\d+)?", quoted):
+        unit = UNIT.search(quoted, number.end())
+        scale = 10 if unit and unit.group().lower().startswith("c") else 1
+        if abs(float(number.group()) * scale - millimetres) < 0.05:
+            return True
+    return False
 
 
 def grounded_answer(
@@ -148,14 +171,18 @@ def grounded_answer(
     confidence = label_confidence(answer.token_logprobs, 0, value_end)
     if confidence is not None and confidence < FEATURE_FLOOR:
         return None
-    span = _find_quote(text, reading.lesions[question.lesion], quote)
+    lesion = reading.lesions[question.lesion]
+    start, end = (
+        (0, len(text))
+        if question.spec.name in _report_level(reading.system)
+        else (lesion.start, lesion.end)
+    )
+    span = _find_quote(text, start, end, quote)
     if span is None:
         return None
     value = _parse_value(question.spec, value_word.strip())
-    if question.spec.kind is FieldKind.NUMBER and not re.search(
-        rf"(?<![\d.]){re.escape(value_word.strip())}(?![\d])", text[span[0] : span[1]]
-    ):
-        return None  # a size is read, not estimated: the number itself must be quoted
+    if question.spec.kind is FieldKind.NUMBER and not _quotes_size(text[span[0] : span[1]], value):
+        return None  # a size is read, not estimated: the quotation must write it
     return Grounded(value, span[0], span[1], text[span[0] : span[1]])
 
 
