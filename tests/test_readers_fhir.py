@@ -305,3 +305,87 @@ def test_schema_and_validation_messages_never_quote_the_value(tmp_path: Path) ->
         "DiagnosticReport.conclusion: type (expected string)",
         "DiagnosticReport.status: enum",
     ]
+
+
+def _pdf(lines: list[str]) -> bytes:
+    """A minimal one-page PDF whose text layer holds `lines` (Helvetica), xref exact; with no
+    lines, a page with no content stream, as a scanned page without OCR has no text."""
+    stream = (
+        "BT /F1 11 Tf 72 720 Td 14 TL "
+        + " ".join(f"({line.replace('(', '[').replace(')', ']')}) '" for line in lines)
+        + " ET"
+    )
+    content = "/Contents 4 0 R " if lines else ""
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] {content}"
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return out
+
+
+def _with_form(
+    tmp_path: Path, content_type: str, data: bytes | None, url: str | None = None
+) -> Path:
+    form: dict[str, str] = {"contentType": content_type}
+    if data is not None:
+        form["data"] = base64.b64encode(data).decode()
+    if url is not None:
+        form["url"] = url
+    report = _report(conclusion=None, presentedForm=[form])
+    return _write(tmp_path, "r.json", json.dumps(report))
+
+
+def test_a_pdf_body_is_read_from_its_text_layer(tmp_path: Path) -> None:
+    lines = [
+        "FINDINGS: Right lobe nodule 18 mm, solid, hypoechoic.",
+        "IMPRESSION: ACR TI-RADS TR4.",
+    ]
+    (report,) = read_path(_with_form(tmp_path, "application/pdf", _pdf(lines)), LIMIT).reports
+    assert "Right lobe nodule 18 mm, solid, hypoechoic." in report.text
+    assert report.section_text("impression") == "ACR TI-RADS TR4."
+
+
+@pytest.mark.parametrize(
+    ("data", "rule"),
+    [
+        (_pdf([]), "a PDF without a text layer"),
+        (b"%PDF-1.4\nZZMARKERZZ garbage", "not a readable PDF"),
+    ],
+)
+def test_a_pdf_without_text_is_a_clear_error_without_its_bytes(
+    tmp_path: Path, data: bytes, rule: str
+) -> None:
+    with pytest.raises(InputError, match=rule) as caught:
+        read_path(_with_form(tmp_path, "application/pdf", data), LIMIT)
+    assert "ZZMARKERZZ" not in str(caught.value)
+
+
+@pytest.mark.parametrize("mime", ["application/xhtml", "application/xhtml+xml"])
+def test_an_xhtml_body_is_read_as_html(tmp_path: Path, mime: str) -> None:
+    xhtml = (
+        '<div xmlns="http://www.w3.org/1999/xhtml"><p>FINDINGS: Clear lungs.</p>'
+        '<p style="display:none">hidden</p><p>IMPRESSION: Normal chest.</p></div>'
+    )
+    (report,) = read_path(_with_form(tmp_path, mime, xhtml.encode()), LIMIT).reports
+    assert report.section_text("impression") == "Normal chest."
+    assert "hidden" not in report.text
+
+
+def test_a_body_behind_a_url_is_reported_as_not_fetched(tmp_path: Path) -> None:
+    path = _with_form(tmp_path, "application/pdf", None, url="Binary/report-pdf-1")
+    with pytest.raises(InputError, match="presentedForm url \\(not fetched"):
+        read_path(path, LIMIT)

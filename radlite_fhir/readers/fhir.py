@@ -17,6 +17,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from radlite_fhir.errors import InputError
 from radlite_fhir.fhir_schema import resource_types, schema_errors
 from radlite_fhir.readers.files import read_limited
 from radlite_fhir.readers.html_text import HtmlRefused, html_to_text
+from radlite_fhir.readers.pdf_text import PdfRefused, pdf_text
 from radlite_fhir.report import Report, digest
 from radlite_fhir.sections import split_sections
 
@@ -297,6 +299,25 @@ def _report(
     )
 
 
+class BodyKind(StrEnum):
+    """How a presentedForm body is read: as text, as (X)HTML, or a PDF's text layer."""
+
+    TEXT = "text"
+    HTML = "html"
+    PDF = "pdf"
+
+
+# presentedForm MIME types read as report text (US Core sends application/xhtml and
+# application/pdf; text/rtf has no maintained reader we keep, so it is not listed).
+BODY_KINDS = {
+    "text/plain": BodyKind.TEXT,
+    "text/html": BodyKind.HTML,
+    "application/xhtml": BodyKind.HTML,
+    "application/xhtml+xml": BodyKind.HTML,
+    "application/pdf": BodyKind.PDF,
+}
+
+
 def _refuse_non_radiology(
     path: Path, resource: dict[str, Any], label: str, line: int | None
 ) -> None:
@@ -313,10 +334,14 @@ def _refuse_non_radiology(
 def _report_text(
     path: Path, parsed: Any, resource: dict[str, Any], label: str, line: int | None
 ) -> str:
+    not_fetched = 0
     for attachment in parsed.presentedForm or []:
         content_type = (attachment.contentType or "").lower()
         mime = content_type.split(";")[0].strip()
-        if mime not in {"text/plain", "text/html"} or attachment.data is None:
+        body = BODY_KINDS.get(mime)
+        if body is not None and attachment.data is None and attachment.url:
+            not_fetched += 1  # a Binary (or other) reference: this reader fetches nothing
+        if body is None or attachment.data is None:
             continue
         charset = "utf-8"
         for parameter in content_type.split(";")[1:]:
@@ -329,8 +354,14 @@ def _report_text(
                 raw = base64.b64decode(raw, validate=True)
             except binascii.Error:
                 raise InputError(path, f"{label}: presentedForm data is not base64", line) from None
-        decoded = _decode(path, raw, charset, label, line)
-        text = _html_text(path, decoded, label, line) if mime == "text/html" else decoded
+        if body is BodyKind.PDF:
+            try:
+                text = pdf_text(raw)
+            except PdfRefused as exc:
+                raise InputError(path, f"{label}: presentedForm is {exc}", line) from None
+        else:
+            decoded = _decode(path, raw, charset, label, line)
+            text = _html_text(path, decoded, label, line) if body is BodyKind.HTML else decoded
         text = text.replace("\r\n", "\n")
         if text.strip():
             return text.strip()
@@ -341,10 +372,17 @@ def _report_text(
         text = _html_text(path, div, label, line)
         if text.strip():
             return text
+    if not_fetched:
+        raise InputError(
+            path,
+            f"{label}: its report text is behind a presentedForm url (not fetched: this reader "
+            "reads attachment data only; send the Binary's data inline)",
+            line,
+        )
     raise InputError(
         path,
-        f"{label} carries no report text (no text/plain or text/html "
-        "presentedForm, no conclusion, no narrative)",
+        f"{label} carries no report text (no text, HTML, XHTML or PDF presentedForm, "
+        "no conclusion, no narrative)",
         line,
     )
 
