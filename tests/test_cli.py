@@ -372,3 +372,25 @@ def test_convert_format_sr_from_fhir_and_from_sr(
     # Our own result SR dropped back in is refused, not enriched again.
     assert main(["convert", str(out / "report.dcm.sr.dcm"), "--out", str(tmp_path / "again")]) == 1
     assert "an AI result SR written by radlite-fhir" in capsys.readouterr().err
+
+
+@pytest.mark.model
+def test_llama_cpp_log_is_silent_unless_verbose(home_with_models: Path, tmp_path: Path) -> None:
+    """llama.cpp's load-time lines (one per adapter tensor on this CPU) reach stderr only with
+    `radlite -v`, through the logging formatter."""
+    import os
+    import subprocess
+    import sys
+
+    def run(*flags: str) -> str:
+        out = tmp_path / f"out{len(flags)}"
+        command = [sys.executable, "-m", "radlite_fhir", *flags, "convert",
+                   str(SAMPLES / "us-thyroid-tirads.json"), "--out", str(out),
+                   "--tasks", "rads", "--threads", "2"]  # fmt: skip
+        env = {**os.environ, "RADLITE_HOME": str(home_with_models)}
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+        return done.stderr
+
+    quiet, verbose = run(), run("-v")
+    assert "llama" not in quiet and "ggml" not in quiet, quiet[-500:]
+    assert "INFO llama.cpp:" in verbose

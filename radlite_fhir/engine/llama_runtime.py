@@ -34,6 +34,31 @@ SEED = 20260521
 TOP_K = 64  # candidates a grammar is first asked about when the argmax is not allowed
 
 
+LLAMA_LOG = logging.getLogger("llama.cpp")
+
+
+@cache
+def _route_llama_log() -> None:
+    """llama.cpp's own log (load-time lines such as one "cannot use buft 'CPU_REPACK'" per
+    adapter tensor) goes to the "llama.cpp" logger at INFO instead of stderr: silent unless
+    the operator asks for progress (`radlite -v`), and then through the service's formatter.
+    The ctypes callback is kept for the life of the process (llama.cpp holds its address)."""
+    import llama_cpp
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        if LLAMA_LOG.isEnabledFor(logging.INFO):
+            line = text.decode("utf-8", errors="replace").rstrip()
+            if line:
+                LLAMA_LOG.info(line)
+
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    _LOG_CALLBACKS.append(callback)
+
+
+_LOG_CALLBACKS: list[Any] = []
+
+
 def default_threads() -> int:
     """$RADLITE_THREADS, else the physical cores this process may use (llama.cpp gains
     nothing from a core's second hardware thread)."""
@@ -182,6 +207,7 @@ class LoadedModel:
     def __init__(self, spec: ModelSpec, n_threads: int) -> None:
         from llama_cpp import Llama
 
+        _route_llama_log()
         path = verify(spec)
         started = time.perf_counter()
         kwargs: dict[str, Any] = {
