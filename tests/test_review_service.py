@@ -19,6 +19,7 @@ from radlite_fhir.review.export import export
 from radlite_fhir.review.service import ReviewRefused, ReviewService
 from radlite_fhir.review.settings import ReviewSettings
 from radlite_fhir.review.vocab import Action, Group
+from tests.test_fhir_validation import structure_issues
 from tests.test_review_data import build_queue
 from training.data import read_records
 
@@ -94,6 +95,8 @@ def test_sign_off_writes_fhir_and_a_verified_sr_and_keeps_the_trace(
     resources = [e["resource"] for e in bundle["entry"]]
     for resource in resources:
         assert schema_errors(resource) == []
+    # The second, StructureDefinition-based validator (cardinality, types, reference targets).
+    assert structure_issues([outcome.signoff.bundle]) == []
     observations = {r["identifier"][0]["value"]: r for r in resources[:-1]}
     corrected = observations[rads.key]
     assert corrected["status"] == "final"
