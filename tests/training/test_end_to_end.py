@@ -74,7 +74,32 @@ def test_exported_adapter_gives_transformers_greedy_answers_in_llama_cpp(
     prompts = comparison_prompts(read_jsonl(trained / "test.jsonl"), 3)
     assert len(prompts) == 3
     expected = greedy_answers(model, tokenizer, prompts, 12)
-    assert llama_cpp_answers(smollm_path, adapter, prompts, 12) == expected
+    answers = llama_cpp_answers(smollm_path, adapter, prompts, 12)
+    for prompt, ours, theirs in zip(prompts, answers, expected, strict=True):
+        if ours != theirs:
+            gap = _first_divergence_gap(model, tokenizer, prompt, ours, theirs)
+            assert gap < NEAR_TIE, (ours, theirs, gap)
+    assert sum(a == e for a, e in zip(answers, expected, strict=True)) >= len(prompts) - 1
+
+
+# Two implementations of one model (transformers in float32 on the dequantized weights,
+# llama.cpp on the quantized ones) may part where the two best tokens are nearly tied; a
+# broken export parts where transformers is sure. Log-probability gap, in nats.
+NEAR_TIE = 0.5
+
+
+def _first_divergence_gap(model, tokenizer, prompt: str, ours: str, theirs: str) -> float:
+    """How much more probable transformers found its own token than llama.cpp's, where the
+    two greedy answers first differ."""
+    ids = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
+    mine, reference = ids(ours), ids(theirs)
+    at = next((i for i, (a, b) in enumerate(zip(mine, reference, strict=False)) if a != b), None)
+    if at is None:  # one answer stops where the other goes on: the count of equal answers
+        return 0.0  # in the test still limits how often that may happen
+    context = torch.tensor([ids(prompt) + reference[:at]])
+    with torch.no_grad():
+        logprobs = torch.log_softmax(model(context).logits[0, -1], dim=-1)
+    return float(logprobs[reference[at]] - logprobs[mine[at]])
 
 
 def test_evaluate_runs_the_pipeline_with_the_adapter(
