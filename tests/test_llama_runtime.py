@@ -9,12 +9,13 @@ import pytest
 
 from radlite_fhir.coding import load_code_tables
 from radlite_fhir.engine import llama_runtime
+from radlite_fhir.engine.calls import IM_END, IM_START
 from radlite_fhir.engine.prompt_parts import prompt_parts
 from radlite_fhir.engine.registry import ModelSpec, Registry
 from radlite_fhir.errors import ModelError
 from radlite_fhir.readers import read_path
 from radlite_fhir.tasks import TASK_NAMES, all_tasks
-from radlite_fhir.tasks.profiles import IM_END, IM_START, PROFILES, STRUCTURED
+from radlite_fhir.tasks.profiles import PROFILES, STRUCTURED
 from tests.conftest import SAMPLES
 from tests.helpers import report
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from radlite_fhir.engine.calls import IM_END, IM_START
 from radlite_fhir.engine.prompt_parts import prefix_parts, prompt_parts
 from radlite_fhir.readers import read_path
 from radlite_fhir.tasks import TASK_NAMES, all_tasks
-from radlite_fhir.tasks.profiles import IM_END, IM_START, PROFILES, STRUCTURED_HEAD
+from radlite_fhir.tasks.profiles import PROFILES, STRUCTURED_HEAD
 from tests.helpers import report
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from radlite_fhir.coding import load_code_tables
-from radlite_fhir.tasks.profiles import IM_END
+from radlite_fhir.engine.calls import IM_END
 from training.builder import SPLITS, Sample, SplitConfig, build, split_records, write_jsonl
 from training.recipe import Recipe, load_recipe
 from training.records import RADS, Record

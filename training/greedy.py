@@ -42,9 +42,9 @@ def llama_cpp_answers(
     base: Path, adapter: Path, prompts: list[str], max_new_tokens: int
 ) -> list[str]:
     """The product runtime's greedy answers with the adapter GGUF applied to the base GGUF."""
+    from radlite_fhir.engine.calls import ModelCall
     from radlite_fhir.engine.llama_runtime import LoadedModel, default_threads
     from radlite_fhir.engine.registry import ModelSpec, sha256_file
-    from radlite_fhir.tasks.profiles import ModelCall
 
     spec = ModelSpec(
         name="compare",

@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy
 
+from radlite_fhir.engine.calls import Completion, ModelCall
 from radlite_fhir.engine.prompt_parts import Part, prefix_parts, prompt_parts
 from radlite_fhir.engine.registry import ModelSpec, verify
 from radlite_fhir.errors import ModelError
-from radlite_fhir.tasks.profiles import ModelCall
 
 log = logging.getLogger(__name__)
 SEED = 20260521
@@ -79,30 +79,6 @@ def default_threads() -> int:
     except OSError:
         pass
     return max(1, min(len(cores) or len(allowed), len(allowed)))
-
-
-@dataclass(frozen=True)
-class Completion:
-    """One generation with its cost split into reading (prompt) and writing (decode).
-
-    `evaluated_prompt_tokens` counts only the prompt tokens the model had to read: tokens
-    shared with the previous call's prompt (the report, the system prompt) are reused from the
-    KV cache. `token_logprobs` (piece, log-probability under the model's full distribution)
-    is filled for calls that ask for confidence.
-    """
-
-    text: str
-    prompt_tokens: int
-    evaluated_prompt_tokens: int
-    completion_tokens: int
-    prompt_seconds: float
-    decode_seconds: float
-    finish_reason: str
-    token_logprobs: tuple[tuple[str, float], ...] = ()
-
-    @property
-    def seconds(self) -> float:
-        return self.prompt_seconds + self.decode_seconds
 
 
 class _GreedyDecoder:

@@ -21,7 +21,7 @@ the text between alone), so the token ids are the same as before: the RadLite co
 
 from __future__ import annotations
 
-from radlite_fhir.tasks.profiles import IM_END, IM_START
+from radlite_fhir.engine.calls import IM_END, IM_START
 
 # (characters, whether they are one of the template's control tokens)
 Part = tuple[str, bool]

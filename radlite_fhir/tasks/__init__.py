@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from radlite_fhir.engine.calls import ModelCall
 from radlite_fhir.report import ModelInfo, Report, TaskResult
-from radlite_fhir.tasks.profiles import ModelCall
 
 
 @dataclass(frozen=True)

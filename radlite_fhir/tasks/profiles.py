@@ -9,14 +9,13 @@ llama.cpp's prefix cache reads the report once; short answers are grammar-constr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from radlite_fhir.engine.calls import IM_END, IM_START, ModelCall
 
 RADLITE = "radlite"
 STRUCTURED = "structured"
 PROFILES = (RADLITE, STRUCTURED)
 PROMPT_VERSIONS = {RADLITE: "radlite-2605.00421-v1", STRUCTURED: "structured-v3"}
 
-IM_START, IM_END = "<|im_start|>", "<|im_end|>"
 RADLITE_SYSTEM = (
     "You are an expert radiologist. Follow the instructions and provide an accurate response."
 )
@@ -103,24 +102,6 @@ RADLITE_MAX_TOKENS = {
     "radiology_nli": 10,
 }
 RADLITE_TEMPERATURE = 0.1
-
-
-@dataclass(frozen=True)
-class ModelCall:
-    """One generation request: the whole prompt text and how to decode it."""
-
-    key: str
-    prompt: str
-    max_tokens: int
-    grammar: str | None = None
-    temperature: float = 0.0
-    stop: tuple[str, ...] = (IM_END,)
-    confidence: bool = False  # record token log-probabilities (short label answers)
-    # Prompt prefixes evaluated as batches of their own and the only places where a cached
-    # prefix is cut: the answer then depends on this call alone, not on which call came before
-    # (llama.cpp's numerics vary slightly with batch boundaries). Empty: llama-cpp-python's rule.
-    segments: tuple[str, ...] = ()
-    answer_prefix: str = ""  # written by us at the start of the answer; the model continues
 
 
 def chatml(system: str, user: str) -> str:

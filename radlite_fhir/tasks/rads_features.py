@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from radlite_fhir.engine.calls import ModelCall
 from radlite_fhir.features.lexicon import load_lexicon
 from radlite_fhir.features.reader import FeatureReading, Grounded
 from radlite_fhir.guidelines import GUIDELINES, RadsSystem
 from radlite_fhir.guidelines.base import FieldKind, FieldSpec
 from radlite_fhir.tasks import Answer
 from radlite_fhir.tasks.evidence import label_confidence
-from radlite_fhir.tasks.profiles import ModelCall, gbnf_literal, structured_feature_call
+from radlite_fhir.tasks.profiles import gbnf_literal, structured_feature_call
 
 KEY_PREFIX = "rads_feature"
 MAX_QUESTIONS = 4

@@ -8,11 +8,12 @@ from collections import Counter
 
 import pytest
 
+from radlite_fhir.engine.calls import IM_END
 from radlite_fhir.features.reader import FeatureReading, LesionReading
 from radlite_fhir.guidelines import GUIDELINES, FieldKind, record_from_mapping
 from radlite_fhir.report import ModelInfo
 from radlite_fhir.tasks import Answer
-from radlite_fhir.tasks.profiles import IM_END, STRUCTURED, structured_prefix
+from radlite_fhir.tasks.profiles import STRUCTURED, structured_prefix
 from radlite_fhir.tasks.rads_features import FeatureQuestion, grounded_answer
 from tests.conftest import REPO
 from training.builder import DEFAULT_TASKS, build, samples
