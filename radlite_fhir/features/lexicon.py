@@ -68,7 +68,10 @@ class Lexicon:
 
 def _any_space(pattern: str) -> str:
     """A space in a lexicon pattern matches any run of white space, line breaks included
-    (hard-wrapped reports break "taller than\nwide")."""
+    (hard-wrapped reports break "taller than\nwide"). An optional hyphen ("non-?rim",
+    "hypo-?intense") also matches a space: dictation software writes the compound as two words
+    ("non rim", "hypo intense", "hyper enhancement"), so every such joint in the lexicon reads
+    all three spellings."""
     out, in_class, escaped = [], False, False
     for index, char in enumerate(pattern):
         quantified = pattern[index + 1 : index + 2] in ("?", "*", "+", "{")
@@ -86,6 +89,8 @@ def _any_space(pattern: str) -> str:
             out.append(char)
         elif char == " ":
             out.append("\\s" if in_class or quantified else "\\s+")
+        elif char == "-" and not in_class and pattern[index + 1 : index + 2] == "?":
+            out.append("[-\\s]")
         else:
             out.append(char)
     return "".join(out)

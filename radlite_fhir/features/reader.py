@@ -47,11 +47,17 @@ ADVICE = {"impression", "conclusion", "recommendation"}
 SUBJECT_CHARS = 25  # another structure named this close to a sentence's start is its subject
 MODIFIER_CHARS = 12  # ... or this close before the lesion word ("left adrenal nodule")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
+_ITEM_WORDS = r"lesion|nodule|observation|obs|finding|mass"
+# A line that is only an item's label ("Observation 1:", "Nodule #2", "LESION 3 -"): the
+# template's block for one lesion starts there, whatever words its lines then use.
+_ITEM_HEADING = re.compile(
+    rf"^\s*(?:[-•*]\s*)?(?:{_ITEM_WORDS})\s*#?\s*\d+\s*[:.)-]?\s*$", re.IGNORECASE
+)
 _REFERRING = re.compile(
     r"\b(?:the|this|that|these|those|said|same|its)\s+(?:[\w-]+\s+){0,3}$", re.IGNORECASE
 )
 _LIST_MARKER = re.compile(
-    r"\|[^|]*\||^\s*(?:\(?\d+[.)]\s|\(?[a-z][.)]\s|[-•*]\s|#\d+|(?:lesion|nodule|observation|obs|finding|mass)"
+    rf"\|[^|]*\||^\s*(?:\(?\d+[.)]\s|\(?[a-z][.)]\s|[-•*]\s|#\d+|(?:{_ITEM_WORDS})"
     r"\s*#?\d+\b)|\b(?:second|third|fourth|another|additional|separate|2nd|3rd|elsewhere|"
     r"in addition)\b",
     re.IGNORECASE,
@@ -73,9 +79,11 @@ _FEATURE_LABEL = re.compile(
 )
 _QUALIFIED = re.compile(r"\b(?:the|this|that)\s+(?P<q>(?:[\w-]+\s+){1,3})$", re.IGNORECASE)
 _NOT_QUALIFIERS = {"same", "other", "above", "largest", "dominant", "small", "large", "new"}
+# Words are separated by any white space: a hard-wrapped line may break "it\nshows".
 _REFERS_BACK = re.compile(
-    r"^\s*(?:it|its|this|these|they)\b|\b(?:at (?:this|the same) (?:site|location|level)|"
-    r"the same (?:lesion|nodule|site|area)|it (?:measured|measures|was|is|has|had|shows))\b",
+    r"^\s*(?:it|its|this|these|they)\b|\b(?:at\s+(?:this|the\s+same)\s+(?:site|location|level)|"
+    r"the\s+same\s+(?:lesion|nodule|site|area)|"
+    r"it\s+(?:measured|measures|was|is|has|had|shows|demonstrates))\b",
     re.IGNORECASE,
 )
 
@@ -213,12 +221,23 @@ def reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, i
     return spans
 
 
-def _has_feature(lexicon: Lexicon, words: SystemWords, text: str, unit: Unit) -> bool:
+def _has_feature(
+    lexicon: Lexicon, words: SystemWords, text: str, unit: Unit, affirmed: bool = False
+) -> bool:
+    """Whether the sentence words a feature of the system's table. `affirmed`: only a statement
+    that gives a value: not a negated term ("Right breast: no mass" describes no finding), but a
+    negative value ("no echogenic foci") or a negated flag ("no washout": washout false) does."""
     for fw in words.fields:
         for value in fw.values:
             for pattern in value.patterns:
-                if pattern.search(text, unit.start, unit.end):
-                    return True
+                for match in pattern.finditer(text, unit.start, unit.end):
+                    if (
+                        not affirmed
+                        or value.negative
+                        or fw.kind is FieldKind.FLAG
+                        or not negated(lexicon, text, match.start(), match.end())
+                    ):
+                        return True
         for pattern in fw.scores:
             if pattern.search(text, unit.start, unit.end):
                 return True
@@ -244,7 +263,9 @@ def split_lesions(
     site"), belongs to the current lesion, or to the last one; a sentence about another
     structure (`not_lesion` as its subject) or one whose lesion words are all negated ("no other
     nodule") ends it; other sentences are passed over. Lines that label a feature ("T2: 3/5")
-    always continue.
+    always continue. A line that is only an item's label ("Observation 1:") opens a lesion of
+    its own, so the template lines under it ("Type: solid", "Status: new") belong to that item
+    and not to the one before; a label that no feature follows is no lesion.
     """
     lesions: list[list[Unit]] = []
     for span_start, span_end in spans:
@@ -253,6 +274,11 @@ def split_lesions(
         current_sized = False
         header: list[Unit] | None = None
         for unit in units(text, span_start, span_end):
+            if _ITEM_HEADING.match(unit.text):
+                current, header, current_sized = [unit], None, False
+                lesions.append(current)
+                last = current
+                continue
             found = list(words.lesion.finditer(text, unit.start, unit.end))
             anchors = [m for m in found if not negated(lexicon, text, m.start(), m.end())]
             other = words.not_lesion is not None and any(
@@ -266,6 +292,7 @@ def split_lesions(
             )
             sized = _sized(lexicon, text, unit)
             feature = _has_feature(lexicon, words, text, unit)
+            stated = feature and _has_feature(lexicon, words, text, unit, affirmed=True)
             marker = bool(_LIST_MARKER.search(unit.text))
             located = marker or bool(_LOCATION_HEADING.search(unit.text))
             refers = bool(_REFERS_BACK.search(unit.text))
@@ -299,7 +326,7 @@ def split_lesions(
             starts = False
             if anchors and not referring:
                 starts = current is None or located or (sized and current_sized)
-            elif not anchors and located and (feature or (sized and header is not None)):
+            elif not anchors and located and (stated or (sized and header is not None)):
                 starts = True
             if starts:
                 inherited = header if (header is not None and not anchors) else []
@@ -316,7 +343,7 @@ def split_lesions(
                 target.append(unit)
                 current = target
                 current_sized = current_sized or sized
-    return lesions
+    return [lesion for lesion in lesions if not all(_ITEM_HEADING.match(u.text) for u in lesion)]
 
 
 def _named_lesion(

@@ -26,6 +26,8 @@ WRAP_WIDTH = 40
 _LIST_ITEM = re.compile(
     r"\d+[.)]\s"
 )  # shorter lines are list items or headings, not wrapped sentences
+# An acronym (2-5 capitals or digits) that carries on the sentence, not a label ("ADC:").
+_ACRONYM_GOES_ON = re.compile(r"[A-Z][A-Z0-9]{1,4}\b(?!\s*[:|])(?=[.,;)]|\s+[a-z(]|\s*$)")
 _ABBREVIATION = re.compile(
     r"\b(?:approx|vs|cf|incl|no|dr|fig|e\.g|i\.e|etc|ca|al)\.$", re.IGNORECASE
 )
@@ -37,6 +39,14 @@ _NEGATED_AFTER = re.compile(
     r"not\s+(?:seen|present|identified|demonstrated|appreciated|evident|visuali[sz]ed|assessed|"
     r"evaluated|imaged))"  # "capsule absent", "washout not seen", "B and C serology negative"
     r"|^\s*:\s*(?:no|none)\b",  # "capsule: no"
+    re.IGNORECASE,
+)
+# A new clause with a subject of its own after a comma or "and" ("without cystic areas, and its
+# outer contour is smooth", "no calcification, the margins are lobulated"): a negation before it
+# does not reach past it.
+_NEW_CLAUSE = re.compile(
+    r",\s*(?:(?:and|or|but)\s+)?(?:it|its|the|this|these|there|they)\b"
+    r"|\band\s+(?:it|its|there|they)\b",
     re.IGNORECASE,
 )
 _AFFIRMED_AFTER = re.compile(
@@ -66,6 +76,14 @@ _PART = r"solid (?:component|part|portion|element|core)"
 _SIZE = rf"{_NUMBER}(?:{_BY}{_NUMBER})?\s*{_UNIT}"
 _SOLID_PART = re.compile(
     rf"{_PART}[^.;\d]{{0,60}}?(?P<m>{_SIZE})|(?P<m2>{_SIZE})\s+{_PART}",
+    re.IGNORECASE,
+)
+# The present examination named again after a prior size ("previously 8 mm, now 13 mm",
+# "7 mm on the last screen and currently 9 mm"): the prior context ends there. Grammar of time,
+# not a feature term, so it lives beside the other sentence rules rather than in the lexicon.
+_NOW = re.compile(
+    r"\b(?:now|currently|presently|today|at present|at this time|"
+    r"(?:on|at|in) (?:the |this )?(?:current|present|today'?s) (?:study|exam\w*|scan|imaging))\b",
     re.IGNORECASE,
 )
 _NUMBER_WORDS = {"a": 1, "single": 1}
@@ -115,13 +133,17 @@ class Measurement:
 
 def wrapped(text: str, start: int, end: int) -> bool:
     """A single line break inside a sentence of hard-wrapped text: a long line that does not end
-    a sentence, followed by a line that starts in lower case ("an 8 mm oval\nmass with...")."""
+    a sentence, followed by a line that starts in lower case ("an 8 mm oval\nmass with..."), or
+    by an acronym that is not a label when the line ends mid-phrase in lower case ("moderately
+    hypointense\nADC.", "on the\nDWI images")."""
     if text[start:end].count("\n") != 1 or end >= len(text):
-        return False
-    if not (text[end].islower() or (text[end].isdigit() and not _LIST_ITEM.match(text, end))):
         return False
     line_start = text.rfind("\n", 0, start) + 1
     line = text[line_start:start].rstrip()
+    lower = text[end].islower() or (text[end].isdigit() and not _LIST_ITEM.match(text, end))
+    acronym = bool(_ACRONYM_GOES_ON.match(text, end)) and line[-1:].islower()
+    if not (lower or acronym):
+        return False
     next_line = text[end : text.find("\n", end) if "\n" in text[end:] else len(text)]
     if "|" in line or "|" in next_line:
         return False  # table rows are lines of their own
@@ -175,8 +197,12 @@ def negation_span(lexicon: Lexicon, text: str, start: int, end: int) -> tuple[in
     if not cues:
         return None
     between = window[cues[-1].end() :]
-    if lexicon.negation_break.search(between) or _HAS_SIZE.search(between):
-        return None  # "no washout, but ...", "no X; 12 mm Y": the negation stops there
+    if (
+        lexicon.negation_break.search(between)
+        or _HAS_SIZE.search(between)
+        or _NEW_CLAUSE.search(between)
+    ):
+        return None  # "no washout, but ...", "no X; 12 mm Y", "no X, and its Y": it stops there
     if len(between.split()) > NEGATION_WORDS:
         return None
     # "No APHE, washout present": a comma starts a new item that the text then affirms.
@@ -206,9 +232,21 @@ def measurements(lexicon: Lexicon, text: str, start: int, end: int) -> list[Meas
         if lexicon.threshold.search(near):
             continue  # "below 10 mm": a threshold, not a size
         context = text[max(clause, match.start() - 60) : match.start()]
-        prior = bool(lexicon.prior.search(near) or lexicon.prior_context.search(context))
+        prior = _prior(lexicon, near, context)
         out.append(Measurement(dims, match.start(), match.end(), prior))
     return out
+
+
+def _prior(lexicon: Lexicon, near: str, context: str) -> bool:
+    """Whether a size describes an earlier examination: a prior cue just before it or a prior
+    context earlier in its clause, unless the present examination is named after that cue
+    ("previously 8 mm, now 13 mm": 13 mm is today's size)."""
+    offset = len(context) - len(near)
+    ends = [offset + m.end() for m in lexicon.prior.finditer(near)]
+    ends += [m.end() for m in lexicon.prior_context.finditer(context)]
+    if not ends:
+        return False
+    return not any(m.start() >= max(ends) for m in _NOW.finditer(context))
 
 
 def mean_diameter(text: str, start: int, end: int) -> Measurement | None:
