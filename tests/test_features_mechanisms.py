@@ -109,3 +109,20 @@ def test_a_wrapped_line_that_continues_with_an_acronym_stays_one_sentence() -> N
     sentences = [u.text for u in units(text, 0, len(text))]
     assert sentences[0].endswith("bright at high b.")
     assert sentences[1] == "ADC: 900."  # a label line is not a continuation
+
+
+def test_a_dash_in_a_table_cell_states_nothing_and_a_header_row_is_no_lesion() -> None:
+    text = (
+        "MRI liver with gadoxetate. History: cirrhosis, hepatitis C.\n"
+        "Obs | seg | size | APHE | washout | capsule | comment\n"
+        "A | 4 | 9 mm | - | - | - | simple cyst\n"
+        "B | 7 | 12 mm | nonrim | n/a | - | \n"
+    )
+    reading = read(text, "MRI liver")
+    first, second = (lesion.values() for lesion in reading.lesions)  # the header row is none
+    assert first["benign"] == "definitely_benign"
+    assert not {"aphe", "washout", "capsule"} & first.keys()
+    assert second["aphe"] == "nonrim" and not {"washout", "capsule"} & second.keys()
+    assert reading.assessment().category == "3"  # 10-19 mm nonrim APHE, no stated feature
+    spans = [text[lesion.start : lesion.end] for lesion in reading.lesions]
+    assert spans == ["A | 4 | 9 mm | - | - | - | simple cyst", "B | 7 | 12 mm | nonrim | n/a | - |"]

@@ -48,6 +48,7 @@ SUBJECT_CHARS = 25  # another structure named this close to a sentence's start i
 MODIFIER_CHARS = 12  # ... or this close before the lesion word ("left adrenal nodule")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _ITEM_WORDS = r"lesion|nodule|observation|obs|finding|mass"
+_ITEM_WORDS_RE = re.compile(rf"\b(?:{_ITEM_WORDS})\b", re.IGNORECASE)
 # A line that is only an item's label ("Observation 1:", "Nodule #2", "LESION 3 -"): the
 # template's block for one lesion starts there, whatever words its lines then use.
 _ITEM_HEADING = re.compile(
@@ -265,15 +266,38 @@ def split_lesions(
     nodule") ends it; other sentences are passed over. Lines that label a feature ("T2: 3/5")
     always continue. A line that is only an item's label ("Observation 1:") opens a lesion of
     its own, so the template lines under it ("Type: solid", "Status: new") belong to that item
-    and not to the one before; a label that no feature follows is no lesion.
+    and not to the one before. Under a table header row that names a lesion column
+    ("Observation | size | APHE"), each row is a lesion of its own, read with that header. A
+    label that nothing follows, or a header row on its own, is no lesion.
     """
     lesions: list[list[Unit]] = []
+    labels: set[int] = set()  # units that only label what follows: item labels, table headers
     for span_start, span_end in spans:
         current: list[Unit] | None = None
         last: list[Unit] | None = None
         current_sized = False
         header: list[Unit] | None = None
-        for unit in units(text, span_start, span_end):
+        span_units = units(text, span_start, span_end)
+        tables = table_cells(text, span_units)
+        labels |= {start for start, cells in tables.items() if not cells}
+        labels |= {u.start for u in span_units if _ITEM_HEADING.match(u.text)}
+        row_header: Unit | None = None
+        for unit in span_units:
+            cells = tables.get(unit.start)
+            if cells == []:  # a header row: its rows are lesions when it names a lesion column
+                lesion_columns = words.lesion.search(unit.text) or _ITEM_WORDS_RE.search(unit.text)
+                row_header = unit if lesion_columns else None
+            elif cells is None:
+                row_header = None
+            elif row_header is not None:  # "Obs | size | APHE" over one row per observation
+                current, header, current_sized = (
+                    [row_header, unit],
+                    None,
+                    _sized(lexicon, text, unit),
+                )
+                lesions.append(current)
+                last = current
+                continue
             if _ITEM_HEADING.match(unit.text):
                 current, header, current_sized = [unit], None, False
                 lesions.append(current)
@@ -343,7 +367,7 @@ def split_lesions(
                 target.append(unit)
                 current = target
                 current_sized = current_sized or sized
-    return [lesion for lesion in lesions if not all(_ITEM_HEADING.match(u.text) for u in lesion)]
+    return [lesion for lesion in lesions if not all(u.start in labels for u in lesion)]
 
 
 def _named_lesion(
@@ -377,6 +401,8 @@ class _Hit:
 
 
 Tables = dict[int, list[tuple[str, int, int]]]
+# A table cell that gives no value: blank, a dash, "n/a", a question mark.
+_EMPTY_CELL = re.compile(r"\s*(?:[-–—/?.]|n/?a)?\s*", re.IGNORECASE)
 
 
 def table_cells(text: str, report_units: list[Unit]) -> Tables:
@@ -417,6 +443,8 @@ def _hits(
                 out.append(_Hit(m, start, end, negation is not None))
             continue
         for header, start, end in cells:
+            if _EMPTY_CELL.fullmatch(text[start:end]):
+                continue  # "-" or "n/a" under "APHE" states nothing, least of all "APHE"
             view = f"{header}: {text[start:end]}"
             for m in pattern.finditer(view):
                 out.append(_Hit(m, start, end, negated(lexicon, view, m.start(), m.end())))
@@ -575,7 +603,9 @@ def read_features(
         _read_sizes(lexicon, words, text, lesion_units, features)
         for name, grounded in report_level.items():
             features.setdefault(name, grounded)
-        lesions.append(LesionReading(lesion_units[0].start, lesion_units[-1].end, features))
+        # A table row's span is the row, not the header row it is read with.
+        own = [u for u in lesion_units if tables.get(u.start) != []] or lesion_units
+        lesions.append(LesionReading(own[0].start, lesion_units[-1].end, features))
     if not lesions:
         lesions = _without_lesions(lexicon, words, text, spans, report_level)
     return FeatureReading(system, evidence, tuple(lesions))

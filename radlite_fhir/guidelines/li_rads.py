@@ -1,6 +1,8 @@
 """LI-RADS v2018 CT/MRI (ACR): the diagnostic table for an untreated observation in a patient at
-risk for HCC, with LR-TIV, LR-M and the benign categories before it. Ancillary features are not
-applied (they may adjust one category; the table's major features decide here).
+risk for HCC, with LR-TIV, LR-M and the benign categories before it, then the optional step of
+the v2018 core algorithm: ancillary features adjust the category by one (favouring malignancy:
+up, but never up to LR-5, which only the major features earn; favouring benignity: down; both
+kinds present: no adjustment). LR-M and LR-TIV are not adjusted.
 """
 
 from __future__ import annotations
@@ -38,6 +40,23 @@ class Observation:
     tumor_in_vein: bool | None = feature("enhancing soft tissue in a vein")
     targetoid: bool | None = feature("LR-M features: targetoid appearance")
     benign: Benign | None = feature("definitely or probably benign entity (cyst, hemangioma)")
+    ancillary_malignancy: bool | None = feature(
+        "ancillary features favouring malignancy: restricted diffusion, mild-moderate T2 "
+        "hyperintensity, corona enhancement, fat or iron sparing in a solid mass, transitional or "
+        "hepatobiliary phase hypointensity, nonenhancing capsule, nodule-in-nodule, mosaic "
+        "architecture, fat or blood products in the mass, subthreshold growth"
+    )
+    ancillary_benignity: bool | None = feature(
+        "ancillary features favouring benignity: size stable >= 2 years, size reduction, "
+        "parallels blood pool, undistorted vessels, iron in the mass, marked T2 hyperintensity, "
+        "hepatobiliary phase isointensity"
+    )
+
+
+# The categories ancillary features may move between (v2018 core: upgrade by one "up to LR-4",
+# downgrade by one); LR-M and LR-TIV are outside this scale and stay as they are.
+ADJUSTABLE = ("1", "2", "3", "4", "5")
+UPGRADE_CEILING = "4"
 
 
 def diagnostic_table(size: float, aphe: Aphe, washout: bool, capsule: bool, growth: bool) -> str:
@@ -57,6 +76,35 @@ def diagnostic_table(size: float, aphe: Aphe, washout: bool, capsule: bool, grow
     return "5" if features >= 1 else "4"
 
 
+def adjust(category: str, observation: Observation, why: Reasons) -> str:
+    """The optional ancillary-feature step: one category up (not beyond LR-4) for features
+    favouring malignancy, one down for features favouring benignity, none when both are
+    present. Absent ancillary features change nothing."""
+    malignant, benign = (
+        bool(observation.ancillary_malignancy),
+        bool(observation.ancillary_benignity),
+    )
+    if category not in ADJUSTABLE or not (malignant or benign):
+        return category
+    if malignant and benign:
+        why.say("ancillary features favour both malignancy and benignity -> not adjusted")
+        return category
+    index = ADJUSTABLE.index(category)
+    if malignant:
+        ceiling = ADJUSTABLE.index(UPGRADE_CEILING)
+        if index >= ceiling:
+            why.say(
+                f"ancillary features favour malignancy; they never upgrade to LR-5 -> LR-{category}"
+            )
+            return category
+        adjusted = ADJUSTABLE[index + 1]
+        why.say(f"ancillary features favour malignancy -> LR-{adjusted} (up one)")
+        return adjusted
+    adjusted = ADJUSTABLE[max(index - 1, 0)]
+    why.say(f"ancillary features favour benignity -> LR-{adjusted} (down one)")
+    return adjusted
+
+
 def categorize(observation: Observation) -> Assessment:
     why = Reasons(SYSTEM)
     if not why.need("at_risk", observation.at_risk):
@@ -72,10 +120,10 @@ def categorize(observation: Observation) -> Assessment:
         return why.result("M")
     if observation.benign is Benign.DEFINITELY:
         why.say("definitely benign entity -> LR-1")
-        return why.result("1")
+        return why.result(adjust("1", observation, why))
     if observation.benign is Benign.PROBABLY:
         why.say("probably benign entity -> LR-2")
-        return why.result("2")
+        return why.result(adjust("2", observation, why))
     has_size = why.need("size_mm", observation.size_mm)
     has_aphe = why.need("aphe", observation.aphe)
     if not (has_size and has_aphe):
@@ -93,4 +141,4 @@ def categorize(observation: Observation) -> Assessment:
         f"{observation.aphe.value} APHE, {observation.size_mm:g} mm, additional major features: "
         f"{', '.join(named) or 'none'} -> LR-{category}"
     )
-    return why.result(category)
+    return why.result(adjust(category, observation, why))
