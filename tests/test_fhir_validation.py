@@ -20,7 +20,7 @@ import json
 import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -31,8 +31,9 @@ from radlite_fhir.pipeline import confidence_floor
 from radlite_fhir.readers import read_path
 from radlite_fhir.report import Findings, Report
 from radlite_fhir.tasks import Answer, all_tasks
+from radlite_fhir.tasks.profiles import PROMPT_VERSIONS, STRUCTURED
 from radlite_fhir.writers.fhir import render
-from tests.helpers import answers
+from tests.helpers import MODEL, answers
 from tests.sr_files import FLAVOURS, make_sr
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,16 +81,22 @@ def model_answer_sets(report: Report) -> dict[str, dict[str, Answer]]:
     one invented, an impression) and a set that does not parse."""
     words = [w.strip(".,:;()") for w in report.text.split() if len(w.strip(".,:;()")) > 4]
     grounded, present = (words[0].lower(), words[-1]) if words else ("lung", "mass")
+    # The coded set comes from a model with the prompt version this code sends (its prompt
+    # template is written in full), the unparseable one from an older version (no text).
+    current = replace(MODEL, prompt_version=PROMPT_VERSIONS[STRUCTURED])
     return {
-        "model": answers(
-            rads_assignment="RADS: BI-RADS 4",
-            tnm_staging="T2 N1 M0",
-            radiology_ner=(
-                f"Anatomy: {grounded}; spleen tip\nObservation (Present): {present}\n"
-                "Observation (Absent): pleural effusion"
-            ),
-            impression_generation="No acute cardiopulmonary abnormality.",
-        ),
+        "model": {
+            key: Answer(answer.text, current)
+            for key, answer in answers(
+                rads_assignment="RADS: BI-RADS 4",
+                tnm_staging="T2 N1 M0",
+                radiology_ner=(
+                    f"Anatomy: {grounded}; spleen tip\nObservation (Present): {present}\n"
+                    "Observation (Absent): pleural effusion"
+                ),
+                impression_generation="No acute cardiopulmonary abnormality.",
+            ).items()
+        },
         "unparseable": answers(
             rads_assignment="Category: maybe four?",
             tnm_staging="maybe",
@@ -198,7 +205,7 @@ def test_the_outputs_cover_every_format_and_the_model_result_kinds(
             for item in [e["resource"] for e in resource.get("entry", [])] or [resource]:
                 types.add(item["resourceType"])
                 codes.update(c["code"] for c in (item.get("code") or {}).get("coding", []))
-    assert {"Device", "Observation", "Provenance", "DiagnosticReport"} <= types
+    assert {"Device", "Observation", "Provenance", "DiagnosticReport", "DocumentReference"} <= types
     # RADS from the text and from the model, TNM, entities, impression, discordance, absent
     assert {"19005-8", "anatomy", "observation-absent", "rads-assessment"} <= codes
     assert {"21905-5", "21906-3", "21907-1"} <= codes

@@ -83,11 +83,19 @@ def _bundle(findings: Findings, recorded: str = "2026-11-23T00:00:00+00:00") -> 
     return json.loads(render([findings], "bundle", recorded=recorded))
 
 
+# The entries of `_bundle(_findings())`: the model card and the prompt template, the Device,
+# four Observations, the Provenance.
+CARD, PROMPT, DEVICE = 0, 1, 2
+OBSERVATIONS = slice(3, 7)
+
+
 def test_every_resource_and_the_bundle_validate_against_the_r4_schema() -> None:
     bundle = _bundle(_findings())
     assert schema_errors(bundle) == []
     kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
     assert kinds == [
+        "DocumentReference",
+        "DocumentReference",
         "Device",
         "Observation",
         "Observation",
@@ -99,25 +107,25 @@ def test_every_resource_and_the_bundle_validate_against_the_r4_schema() -> None:
 
 def test_observation_shape() -> None:
     entries = _bundle(_findings())["entry"]
-    rads = entries[1]["resource"]
+    rads = entries[OBSERVATIONS][0]["resource"]
     assert rads["status"] == "preliminary"
     assert rads["meta"]["security"][0]["code"] == "AIAST"
     assert rads["category"][0]["coding"][0]["code"] == "imaging"
     assert rads["subject"] == {"reference": "Patient/p1"}
     assert "derivedFrom" not in rads  # R4 allows no DiagnosticReport there; no study known
-    assert rads["device"] == {"reference": entries[0]["fullUrl"]}
+    assert rads["device"] == {"reference": entries[DEVICE]["fullUrl"]}
     assert {"system": "http://snomed.info/sct"}.items() <= rads["code"]["coding"][1].items()
     assert rads["valueCodeableConcept"]["coding"][0]["code"] == "MA.II.A.5.4B"
     span = next(x for x in rads["extension"] if x["url"].endswith("evidence-span"))
     assert {"url": "text", "valueString": "BI-RADS 4B"} in span["extension"]
     assert "BI-RADS 3" in rads["note"][0]["text"]
-    assert entries[1]["request"]["method"] == "PUT"
-    assert entries[1]["request"]["url"].startswith("Observation?identifier=")
+    assert entries[OBSERVATIONS][0]["request"]["method"] == "PUT"
+    assert entries[OBSERVATIONS][0]["request"]["url"].startswith("Observation?identifier=")
 
 
 def test_tnm_follows_mcode_and_unparseable_is_absent_not_coded() -> None:
     entries = _bundle(_findings())["entry"]
-    n_stage, m_stage = entries[2]["resource"], entries[3]["resource"]
+    n_stage, m_stage = (e["resource"] for e in entries[OBSERVATIONS][1:3])
     assert n_stage["code"]["coding"][0]["code"] == "399534004"
     assert n_stage["method"]["coding"][0]["code"] == "897275008"
     assert n_stage["valueCodeableConcept"]["text"] == "cN1"
@@ -127,7 +135,7 @@ def test_tnm_follows_mcode_and_unparseable_is_absent_not_coded() -> None:
 
 
 def test_impression_is_loinc_valuestring_with_offsets_only() -> None:
-    impression = _bundle(_findings())["entry"][4]["resource"]
+    impression = _bundle(_findings())["entry"][OBSERVATIONS][3]["resource"]
     assert impression["code"]["coding"][0]["code"] == "19005-8"
     assert impression["valueString"] == "Suspicious mass."
     span = next(x for x in impression["extension"] if x["url"].endswith("evidence-span"))
@@ -137,11 +145,15 @@ def test_impression_is_loinc_valuestring_with_offsets_only() -> None:
 def test_provenance_points_at_every_observation_and_the_source() -> None:
     entries = _bundle(_findings())["entry"]
     provenance = entries[-1]["resource"]
-    assert [t["reference"] for t in provenance["target"]] == [e["fullUrl"] for e in entries[1:5]]
-    assert provenance["entity"] == [
-        {"role": "source", "what": {"reference": "DiagnosticReport/t1"}}
+    assert [t["reference"] for t in provenance["target"]] == [
+        e["fullUrl"] for e in entries[OBSERVATIONS]
     ]
-    assert provenance["agent"][0]["who"] == {"reference": entries[0]["fullUrl"]}
+    assert provenance["entity"] == [
+        {"role": "source", "what": {"reference": "DiagnosticReport/t1"}},
+        {"role": "derivation", "what": {"reference": entries[CARD]["fullUrl"]}},
+        {"role": "derivation", "what": {"reference": entries[PROMPT]["fullUrl"]}},
+    ]
+    assert provenance["agent"][0]["who"] == {"reference": entries[DEVICE]["fullUrl"]}
 
 
 def test_identity_is_deterministic_and_changes_with_input_or_model() -> None:
@@ -155,13 +167,17 @@ def test_identity_is_deterministic_and_changes_with_input_or_model() -> None:
         report=_findings().report,
         results=tuple(replace(r, model=other_model) for r in _findings().results),
     )
-    assert set(urls[1:5]).isdisjoint(e["request"]["url"] for e in _bundle(changed)["entry"])
+    assert set(urls[OBSERVATIONS]).isdisjoint(
+        e["request"]["url"] for e in _bundle(changed)["entry"]
+    )
 
 
 def test_ndjson_uses_literal_ids_and_references() -> None:
     lines = [json.loads(line) for line in render([_findings()], "ndjson").splitlines()]
-    device, observation = lines[0], lines[1]
+    card, device, observation = lines[CARD], lines[DEVICE], lines[OBSERVATIONS.start]
     assert observation["device"] == {"reference": f"Device/{device['id']}"}
+    [link] = [x for x in device["extension"] if x["url"].endswith("modelCardDescription")]
+    assert link["valueReference"] == {"reference": f"DocumentReference/{card['id']}"}
     assert lines[-1]["target"][0] == {"reference": f"Observation/{observation['id']}"}
     assert all(schema_errors(resource) == [] for resource in lines)
 
@@ -308,7 +324,7 @@ def test_derived_from_names_only_targets_r4_allows() -> None:
     sr_like = replace(base, report=replace(base.report, source_reference=document))
     assert _derived_from(sr_like) == [[document]] * 4
     provenance = _bundle(sr_like)["entry"][-1]["resource"]
-    assert provenance["entity"] == [{"role": "source", "what": document}]
+    assert provenance["entity"][0] == {"role": "source", "what": document}
 
 
 @pytest.mark.parametrize(
@@ -331,12 +347,14 @@ AIT = "http://hl7.org/fhir/uv/aitransparency"
 
 def test_model_device_and_provenance_follow_the_ai_transparency_profiles() -> None:
     entries = _bundle(_findings())["entry"]
-    device, provenance = entries[0]["resource"], entries[-1]["resource"]
+    device, provenance = entries[DEVICE]["resource"], entries[-1]["resource"]
     assert device["meta"]["profile"] == [f"{AIT}/StructureDefinition/AI-Device"]
     ai_type = {"system": f"{AIT}/CodeSystem/AIdeviceTypeCS", "code": "Artificial-Intelligence"}
     assert device["type"]["coding"] == [ai_type]
-    [kind] = device["extension"]
+    kind, card = device["extension"]
     assert kind["url"] == f"{AIT}/StructureDefinition/aitransparency.AIKind"
+    assert card["url"] == f"{AIT}/StructureDefinition/aitransparency.modelCardDescription"
+    assert card["valueReference"] == {"reference": entries[CARD]["fullUrl"]}
     assert kind["valueCodeableConcept"]["coding"][0]["code"] == "Large-Language-Models"
     assert device["identifier"][0]["value"] == MODEL.sha256
     assert provenance["meta"]["profile"] == [f"{AIT}/StructureDefinition/AI-Provenance"]

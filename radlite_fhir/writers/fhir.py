@@ -36,6 +36,8 @@ from radlite_fhir.report import (
     TaskResult,
     digest,
 )
+from radlite_fhir.writers.fhir_input_prompt import input_prompt_document, prompt_template
+from radlite_fhir.writers.fhir_model_card import model_card_document
 
 FHIR_JSON = "application/fhir+json"
 AIAST = {"code": "AIAST", "display": "Artificial Intelligence asserted"}
@@ -126,7 +128,36 @@ class FhirBuilder:
         return resource
 
     # --- resources ----------------------------------------------------------------------
-    def device(self, model: ModelInfo) -> Entry:
+    def model_card(self, model: ModelInfo) -> Entry:
+        """The model's AI-ModelCard DocumentReference (one per model file and adapter)."""
+        system = f"{self.base}/identifier/model-card"
+        value = f"{model.sha256}+{model.adapter_sha256}" if model.adapter_sha256 else model.sha256
+        entry_uuid = _uid("model-card", model.sha256, model.adapter_sha256 or "")
+        resource = model_card_document(model, self.tables, {"system": system, "value": value})
+        return Entry(
+            entry_uuid,
+            self._finish(entry_uuid, resource),
+            f"DocumentReference?identifier={system}|{value}",
+        )
+
+    def input_prompt(self, model: ModelInfo) -> Entry:
+        """The AI-InputPrompt DocumentReference of the model's prompt profile and version: the
+        template only, the same for every report (never a report's text)."""
+        system = f"{self.base}/identifier/prompt-version"
+        template = prompt_template(model.profile, model.prompt_version)
+        entry_uuid = _uid("input-prompt", model.profile, model.prompt_version, template.sha256)
+        resource = input_prompt_document(
+            template, self.tables, {"system": system, "value": model.prompt_version}
+        )
+        return Entry(
+            entry_uuid,
+            self._finish(entry_uuid, resource),
+            f"DocumentReference?identifier={system}|{model.prompt_version}",
+        )
+
+    def device(self, model: ModelInfo, model_card_ref: str | None = None) -> Entry:
+        """The model as an AI-Device; `model_card_ref` its AI-ModelCard (extension
+        modelCardDescription, as the IG's AI-Device lists it)."""
         system = f"{self.base}/identifier/model-sha256"
         entry_uuid = _uid("device", model.sha256, model.adapter_sha256 or "")
         identifiers = [{"system": system, "value": model.sha256}]
@@ -144,7 +175,17 @@ class FhirBuilder:
                     "valueCodeableConcept": {
                         "coding": self.tables.observation_code("ai_transparency", "ai_kind")
                     },
-                }
+                },
+                *(
+                    [
+                        {
+                            "url": systems["ai_model_card_description"],
+                            "valueReference": {"reference": model_card_ref},
+                        }
+                    ]
+                    if model_card_ref
+                    else []
+                ),
             ],
             "identifier": identifiers,
             "status": "active",
@@ -250,11 +291,20 @@ class FhirBuilder:
             f"Observation?identifier={id_system}|{value}",
         )
 
-    def provenance(self, findings: Findings, targets: list[str], devices: dict[str, str]) -> Entry:
+    def provenance(
+        self,
+        findings: Findings,
+        targets: list[str],
+        devices: dict[str, str],
+        inputs: list[str] | None = None,
+    ) -> Entry:
         """The Provenance of one report's Observations. With a model among its agents it
         follows the AI Transparency IG's AI-Provenance profile: reason AIAST, each model
-        Device an agent with the fixed AI role; without one (the text's explicit statements
-        alone) it is plain R4 and claims no AI profile."""
+        Device an agent with the fixed AI role, the models' cards and prompt templates
+        (`inputs`: DocumentReference references) as the entity slices modelCard and
+        inputPrompt (role derivation, fixed by the profile) beside the source report; without
+        a model (the text's explicit statements alone) it is plain R4 and claims no AI
+        profile."""
         report = findings.report
         tables = self.tables
         entry_uuid = _uid("provenance", report.source_digest, *sorted(targets))
@@ -288,14 +338,11 @@ class FhirBuilder:
                 **{k: v for k, v in resource.items() if k != "resourceType"},
                 "reason": [{"coding": tables.observation_code("ai_transparency", "reason")}],
             }
-        if report.source_reference:
-            resource["entity"] = [{"role": "source", "what": report.source_reference}]
-        prompt_versions = sorted({r.model.prompt_version for r in findings.results if r.model})
-        if prompt_versions:
-            resource["extension"] = [
-                {"url": f"{self.base}/StructureDefinition/prompt-version", "valueString": v}
-                for v in prompt_versions
-            ]
+        entities = [{"role": "source", "what": report.source_reference}]
+        entities = entities if report.source_reference else []
+        entities += [{"role": "derivation", "what": {"reference": ref}} for ref in inputs or []]
+        if entities:
+            resource["entity"] = entities
         return Entry(entry_uuid, self._finish(entry_uuid, resource), f"Provenance/{entry_uuid}")
 
     # --- pieces -------------------------------------------------------------------------
@@ -537,36 +584,48 @@ class FhirBuilder:
 
     # --- documents ----------------------------------------------------------------------
     def entries(self, all_findings: Iterable[Findings], enrich: bool = False) -> list[Entry]:
-        """Devices first, then each report's Observations and its Provenance; with `enrich`,
-        the report itself with its new results after them."""
+        """Model cards and prompt templates first, then Devices, then each report's
+        Observations and its Provenance; with `enrich`, the report itself with its new results
+        after them."""
         devices: dict[str, Entry] = {}
+        documents: dict[str, Entry] = {}  # model cards and prompt templates, by uuid
+        cards: dict[str, str] = {}  # model sha256 -> its card's reference
         body: list[Entry] = []
         for findings in all_findings:
             used: dict[str, str] = {}
+            inputs: dict[str, None] = {}  # the used models' card and prompt references
             observations: list[Entry] = []
             for result in findings.results:
                 device_ref = None
-                if result.model is not None:
-                    if result.model.sha256 not in devices:
-                        devices[result.model.sha256] = self.device(result.model)
-                    device_ref = self.ref("Device", devices[result.model.sha256].uuid)
+                model = result.model
+                if model is not None:
+                    if model.sha256 not in devices:
+                        card = self.model_card(model)
+                        documents[card.uuid] = card
+                        cards[model.sha256] = self.ref("DocumentReference", card.uuid)
+                        devices[model.sha256] = self.device(model, cards[model.sha256])
+                    device_ref = self.ref("Device", devices[model.sha256].uuid)
                     if result.status is not Status.SKIPPED:
-                        used[result.model.sha256] = device_ref
+                        used[model.sha256] = device_ref
+                        prompt = self.input_prompt(model)
+                        documents.setdefault(prompt.uuid, prompt)
+                        inputs[cards[model.sha256]] = None
+                        inputs[self.ref("DocumentReference", prompt.uuid)] = None
                 entry = self.observation(findings, result, device_ref)
                 if entry is not None:
                     observations.append(entry)
             body.extend(observations)
             if observations:
                 targets = [self.ref("Observation", e.uuid) for e in observations]
-                body.append(self.provenance(findings, targets, used))
+                body.append(self.provenance(findings, targets, used, list(inputs) if used else []))
                 if enrich:
                     body.append(self.enriched_report(findings, targets))
-        return [*devices.values(), *body]
+        return [*documents.values(), *devices.values(), *body]
 
 
 def transaction_bundle(entries: list[Entry]) -> dict[str, Any]:
-    """A transaction Bundle: conditional PUT by identifier (Devices, Observations), PUT by id
-    (an enriched DiagnosticReport)."""
+    """A transaction Bundle: conditional PUT by identifier (model cards, prompt templates,
+    Devices, Observations), PUT by id (Provenance, an enriched DiagnosticReport)."""
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction",
