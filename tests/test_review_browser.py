@@ -3,8 +3,9 @@
 
 Steps: log in, open the queue and the thyroid report, see every evidence span highlighted and
 linked to its result, correct the TI-RADS category from the keyboard, accept the rest, and
-check the written Provenance and verified SR. Keystrokes are counted and printed; screenshots
-go to the test's tmp folder (the paths are printed; `pytest -s` shows them).
+check the written Provenance and verified SR; correct an entity's kind the same way.
+Keystrokes are counted and printed; screenshots go to the test's tmp folder (the paths are
+printed; `pytest -s` shows them).
 """
 
 from __future__ import annotations
@@ -164,3 +165,39 @@ def test_correct_a_rads_category_in_the_browser_and_confirm_the_write_back(
     assert "TR5" in str(sr.ContentSequence)
     assert "PredecessorDocumentsSequence" in sr
     print(f"written: {[p.name for p in sorted(settings.outbox.iterdir())]}")
+
+
+def test_correct_an_entity_kind_from_the_keyboard(page, served: tuple[str, ReviewSettings]) -> None:
+    """An entity's kind is corrected like a RADS category: pick another kind of the entity
+    vocabulary, Enter; the written Observation carries the chosen kind."""
+    tab = page
+    _, settings = served
+    tab.locator("table.queue a").first.click()  # the mammogram: its low-confidence cN1 first
+    tab.wait_for_selector("li.item.focus")
+    entity = tab.locator("li.item", has_text="skin thickening")
+    entity.click()
+    report_url = tab.url
+    keys = ["c", "ArrowDown", "Enter", "A"]  # observation_absent -> observation_uncertain
+    tab.keyboard.press(keys[0])
+    tab.wait_for_selector("li.item.correcting select")
+    options = tab.locator("li.item.correcting select option").all_inner_texts()
+    assert options == [
+        "anatomy",
+        "observation present",
+        "observation absent",
+        "observation uncertain",
+    ]
+    for key in keys[1:3]:
+        tab.keyboard.press(key)
+    expect(entity).to_have_attribute("data-state", "correct")
+    tab.keyboard.press(keys[3])
+    tab.wait_for_url(lambda url: url != report_url)
+    print(f"\nkeystrokes to correct one entity's kind and accept the rest: {len(keys)}")
+    bundle = json.loads(next(settings.outbox.glob("mammo*.review-1.json")).read_text("utf-8"))
+    corrected = next(
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"].get("valueString") == "skin thickening"
+    )
+    assert corrected["code"]["text"].lower().endswith("uncertain")
+    assert corrected["status"] == "final"

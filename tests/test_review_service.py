@@ -5,6 +5,7 @@ SR (dciodvfy, predecessor cited), and the training export that training/ reads."
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -192,3 +193,128 @@ def test_the_cli_adds_a_reviewer_and_exports(
     )
     assert args.func(args) == 0
     assert [r.targets["rads"] for r in read_records(out)] == ["TI-RADS 4"]
+
+
+def _mammo(service: ReviewService):
+    return next(r for r, _ in service.queue() if r.path.name.startswith("mammo"))
+
+
+def test_an_entity_is_corrected_to_another_kind_or_rejected_and_travels_back(
+    service: ReviewService, tmp_path: Path
+) -> None:
+    """Entity corrections take the route RADS corrections take: the Observation updated in
+    the transaction Bundle (its code now the chosen kind, the model's code kept), the
+    clinician in the Provenance, the corrected kind in the exported training record."""
+    report = _mammo(service)
+    reviewer = service.reviewers["jdoe"]
+    entities = {i.label: i for i in report.items if i.group is Group.ENTITY}
+    moved, dropped = entities["skin thickening"], entities["axillary lymphadenopathy"]
+    assert moved.system == "observation_absent"
+    assert service.choices(moved) == [
+        "anatomy",
+        "observation_present",
+        "observation_absent",
+        "observation_uncertain",
+    ]
+    with pytest.raises(ReviewRefused):  # not a kind of the entity vocabulary
+        service.decide(report.key, [moved.key], Action.CORRECT, "TI-RADS 4", reviewer)
+    service.decide(report.key, [moved.key], Action.CORRECT, "observation_uncertain", reviewer)
+    service.decide(report.key, [dropped.key], Action.REJECT, None, reviewer)
+    rest = [i.key for i in report.items if i.key not in (moved.key, dropped.key)]
+    outcome = service.decide(report.key, rest, Action.ACCEPT, None, reviewer)
+    assert outcome.signoff is not None
+
+    resources = [
+        e["resource"] for e in json.loads(outcome.signoff.bundle.read_text("utf-8"))["entry"]
+    ]
+    assert structure_issues([outcome.signoff.bundle]) == []
+    by_key = {r["identifier"][0]["value"]: r for r in resources if "identifier" in r}
+    corrected = by_key[moved.key]
+    uncertain = service.tables.observation_code("entity", "observation_uncertain")
+    assert corrected["code"]["coding"] == uncertain
+    assert corrected["code"]["coding"] != moved.resource["code"]["coding"]
+    assert corrected["valueString"] == "skin thickening"  # the words stay; the kind changed
+    assert corrected["status"] == "final"
+    urls = {e["url"].rsplit("/", 1)[-1]: e for e in corrected["extension"]}
+    assert urls["ai-original-code"]["valueCodeableConcept"] == moved.resource["code"]
+    assert "ai-original-value" not in urls
+    assert urls["review-decision"]["valueCode"] == "correct"
+    assert by_key[dropped.key]["status"] == "entered-in-error"
+    provenance = resources[-1]
+    assert {a["type"]["coding"][0]["code"] for a in provenance["agent"]} == {"verifier", "author"}
+    revised = {e["what"]["identifier"]["value"] for e in provenance["entity"] if "identifier"
+               in e["what"]}  # fmt: skip
+    assert {moved.key, dropped.key} <= revised
+
+    out = tmp_path / "entities.jsonl"
+    assert export(service.store, out, with_entities=True) == 1
+    (record,) = read_records(out)
+    ner = [tuple(e) for e in record.targets["ner"]]
+    assert ("observation_uncertain", "skin thickening") in ner
+    assert not any(text == "axillary lymphadenopathy" for _, text in ner)  # rejected
+    assert ("anatomy", "right breast") in ner
+
+
+def test_references_into_the_enriched_bundle_resolve_in_the_review_bundle(
+    service: ReviewService,
+) -> None:
+    """A transaction whose urn:uuid reference names no entry of its own is refused by a FHIR
+    server: the model's Device becomes the conditional reference the enriched Bundle wrote
+    it under."""
+    report = _thyroid(service)
+    outcome = service.decide(report.key, [i.key for i in report.items], Action.ACCEPT, None,
+                             service.reviewers["jdoe"])  # fmt: skip
+    assert outcome.signoff is not None
+    bundle = json.loads(outcome.signoff.bundle.read_text("utf-8"))
+    full_urls = {e["fullUrl"] for e in bundle["entry"]}
+    text = json.dumps(bundle)
+    dangling = [
+        ref
+        for ref in set(re.findall(r'"reference": "(urn:uuid:[^"]+)"', text))
+        if ref not in full_urls
+    ]
+    assert dangling == []
+    devices = {
+        r["device"]["reference"]
+        for r in (e["resource"] for e in bundle["entry"])
+        if r["resourceType"] == "Observation" and "device" in r
+    }
+    assert devices and all(d.startswith("Device?identifier=") for d in devices)
+    enriched = json.loads(report.path.read_text("utf-8"))
+    written = {e["request"]["url"] for e in enriched["entry"]}
+    assert devices <= written  # the very URL the enriched Bundle PUT the Device under
+
+
+def test_confirmed_results_carry_the_ai_transparency_clinician_asserted_label(
+    service: ReviewService,
+) -> None:
+    """AI Transparency on FHIR (HL7 IG, CodeSystem AddedProvenanceCS, canonical
+    http://hl7.org/fhir/uv/aitransparency): CLINAST_AIRPT "Clinician Asserted from AI
+    Reported" in meta.security of what a clinician confirmed; a rejected result is
+    entered-in-error and keeps the model's AIAST."""
+    report = _thyroid(service)
+    reviewer = service.reviewers["jdoe"]
+    impression = next(i for i in report.items if i.group is Group.IMPRESSION)
+    service.decide(report.key, [impression.key], Action.REJECT, None, reviewer)
+    rest = [i.key for i in report.items if i.key != impression.key]
+    outcome = service.decide(report.key, rest, Action.ACCEPT, None, reviewer)
+    assert outcome.signoff is not None
+    resources = [
+        e["resource"] for e in json.loads(outcome.signoff.bundle.read_text("utf-8"))["entry"]
+    ]
+    for resource in resources[:-1]:
+        labels = resource["meta"]["security"]
+        if resource["identifier"][0]["value"] == impression.key:
+            assert resource["status"] == "entered-in-error"
+            assert [(s["system"], s["code"]) for s in labels] == [
+                ("http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "AIAST")
+            ]
+        else:
+            assert resource["status"] == "final"
+            assert labels == [
+                {
+                    "system": "http://hl7.org/fhir/uv/aitransparency/CodeSystem/AddedProvenanceCS",
+                    "code": "CLINAST_AIRPT",
+                    "display": "Clinician Asserted from AI Reported",
+                }
+            ]

@@ -2,9 +2,12 @@
 mounts it), `review_app(settings)` standing alone (`radlite review serve`, the tests).
 
 Guards, in the order a request meets them: loopback clients only unless `allow_remote`; a
-session cookie (HttpOnly, SameSite=Strict, Secure behind TLS) from the login form; on every
-state change a CSRF token (the session's, in a header or form field, compared in constant
-time) and, where the browser sends one, an Origin equal to the Host. Pages are served with
+session cookie (HttpOnly, SameSite=Strict, Secure behind TLS) from the login form (name and
+password, or a reviewer token); on every state change a CSRF token (the session's, in a header
+or form field, compared in constant time) and, where the browser sends one, an Origin equal to
+the Host. The JSON API (`/api/...`) also takes `Authorization: Bearer <reviewer token>`: such
+a request carries no cookie, so nothing a browser sends on its own can make it, and it needs
+no CSRF token; a wrong token is a 401, never a fall-back to the cookie. Pages are served with
 no-store caching and a Content-Security-Policy that allows only the page's own script.
 Error bodies name the rule, never a value from a report.
 """
@@ -15,13 +18,14 @@ import hmac
 import json
 import secrets
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from radlite_fhir.review.auth import Reviewer, authenticate, new_token
+from radlite_fhir.review.auth import Reviewer, authenticate, authenticate_token, new_token
 from radlite_fhir.review.page import login_page, queue_page, report_page
 from radlite_fhir.review.service import ReviewRefused, ReviewService
 from radlite_fhir.review.settings import LOOPBACK, ReviewSettings
@@ -45,8 +49,16 @@ def _script() -> bytes:
     return (resources.files("radlite_fhir.review") / "static" / "review.js").read_bytes()
 
 
+class Caller(NamedTuple):
+    """Who makes a request: the reviewer, and the session's CSRF token (None: a bearer call,
+    which carries no cookie)."""
+
+    reviewer: Reviewer
+    csrf: str | None
+
+
 class _Guard:
-    """Loopback, session and CSRF checks shared by the routes."""
+    """Loopback, session, bearer and CSRF checks shared by the routes."""
 
     def __init__(self, settings: ReviewSettings, service: ReviewService) -> None:
         self.settings = settings
@@ -61,9 +73,24 @@ class _Guard:
         if not token:
             return None
         found = self.service.store.session(token)
-        if found is None or found.reviewer not in self.service.reviewers:
+        reviewer = self.service.identity(found.reviewer) if found else None
+        if found is None or reviewer is None:
             return None
-        return self.service.reviewers[found.reviewer], found.csrf
+        return reviewer, found.csrf
+
+    async def caller(self, request: Request) -> Caller | None:
+        """The bearer token's reviewer when the request has an Authorization header (a wrong
+        one: None, whatever cookie comes with it), else the cookie session's."""
+        header = request.headers.get("authorization")
+        if header is not None:
+            scheme, _, token = header.strip().partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return None
+            # The KDF run off the event loop: a stream of wrong tokens must not stall pages.
+            reviewer = await run_in_threadpool(self.service.bearer, token.strip())
+            return Caller(reviewer, None) if reviewer else None
+        found = self.session(request)
+        return Caller(*found) if found else None
 
     def same_origin(self, request: Request) -> bool:
         origin = request.headers.get("origin")
@@ -122,7 +149,9 @@ def review_router(settings: ReviewSettings, service: ReviewService | None = None
         if not guard.client_allowed(request):
             return forbidden
         token = new_token()
-        response = _html(login_page(prefix, token, bool(failed)))
+        response = _html(
+            login_page(prefix, token, bool(failed), bool(service.reviewers), bool(service.tokens))
+        )
         guard.cookie(response, LOGIN_COOKIE, token, 600)
         return response
 
@@ -136,9 +165,12 @@ def review_router(settings: ReviewSettings, service: ReviewService | None = None
         expected = request.cookies.get(LOGIN_COOKIE, "")
         if not expected or not hmac.compare_digest(form.get("csrf", ""), expected):
             return _error(403, "the login form's CSRF token does not match")
-        reviewer = authenticate(
-            service.reviewers, form.get("username", ""), form.get("password", "")
-        )
+        if form.get("token"):  # the KDF off the event loop, as for bearer calls
+            reviewer = await run_in_threadpool(authenticate_token, service.tokens, form["token"])
+        else:
+            reviewer = await run_in_threadpool(
+                authenticate, service.reviewers, form.get("username", ""), form.get("password", "")
+            )
         if reviewer is None:
             return RedirectResponse(f"{prefix}/login?failed=1", 303, headers=HEADERS)
         token, csrf = new_token(), secrets.token_urlsafe(32)
@@ -200,18 +232,56 @@ def review_router(settings: ReviewSettings, service: ReviewService | None = None
         )
         return _html(page)
 
+    def unauthorized(request: Request) -> JSONResponse:
+        if "authorization" in request.headers:
+            answer = _error(401, "the bearer token is not a reviewer's")
+            answer.headers["WWW-Authenticate"] = 'Bearer realm="radlite review"'
+            return answer
+        return _error(401, "log in first")
+
+    @router.get("/api/queue")
+    async def api_queue(request: Request) -> Response:
+        if not guard.client_allowed(request):
+            return forbidden
+        if await guard.caller(request) is None:
+            return unauthorized(request)
+        rows = [
+            {
+                "report": r.key,
+                "title": r.title,
+                "file": r.path.name,
+                "results": len(r.items),
+                "flagged": len(r.flagged(settings.low_confidence)),
+                "signed_off": done,
+            }
+            for r, done in service.queue()
+        ]
+        return JSONResponse({"reports": rows}, headers=HEADERS)
+
+    @router.get("/api/report/{key}")
+    async def api_report(request: Request, key: str) -> Response:
+        if not guard.client_allowed(request):
+            return forbidden
+        if await guard.caller(request) is None:
+            return unauthorized(request)
+        item = service.worklist.get(key)
+        if item is None:
+            return _error(404, "no such report in the review queue")
+        return JSONResponse(service.describe(item), headers=HEADERS)
+
     @router.post("/api/decide")
     async def decide(request: Request) -> Response:
         if not guard.client_allowed(request):
             return forbidden
-        if not guard.same_origin(request):
-            return cross_site
-        found = guard.session(request)
-        if found is None:
-            return _error(401, "log in first")
-        reviewer, csrf = found
-        if not hmac.compare_digest(request.headers.get("x-csrf-token", ""), csrf):
-            return _error(403, "the CSRF token does not match")
+        caller = await guard.caller(request)
+        if caller is None:
+            return unauthorized(request)
+        reviewer, csrf = caller
+        if csrf is not None:  # a cookie session: the browser's request must be the page's
+            if not guard.same_origin(request):
+                return cross_site
+            if not hmac.compare_digest(request.headers.get("x-csrf-token", ""), csrf):
+                return _error(403, "the CSRF token does not match")
         body = await request.body()
         if len(body) > MAX_DECISION_BYTES:
             return _error(413, "the decision is over its size limit")

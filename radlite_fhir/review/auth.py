@@ -1,4 +1,5 @@
-"""Who may review: a reviewer list with scrypt-hashed passwords, sessions, CSRF tokens.
+"""Who may review: a reviewer list with scrypt-hashed passwords, a token file with
+scrypt-hashed bearer tokens, sessions, CSRF tokens.
 
 The list is a TOML file the site keeps (`radlite review add-reviewer` writes entries):
 
@@ -7,7 +8,17 @@ The list is a TOML file the site keeps (`radlite review add-reviewer` writes ent
     password = "scrypt$16384$8$1$<salt hex>$<hash hex>"
     practitioner = "Practitioner/123"    # optional: the FHIR reference of the clinician
 
-Passwords are hashed with the standard library's scrypt (RFC 7914); verification is
+The token file holds one reviewer per line (`radlite review add-token` writes them and prints
+the token once; the file never holds it in clear):
+
+    # username  scrypt hash of the secret           practitioner (or -)  name
+    jdoe        scrypt$16384$8$1$<salt>$<hash>      Practitioner/123     Jane Doe
+
+A token is `<username>.<secret>`: the username picks the line, so a request costs one KDF run
+however many reviewers the file names. A token is accepted as `Authorization: Bearer` on the
+API (no cookie, so no CSRF token either) and on the login form instead of a password.
+
+Secrets are hashed with the standard library's scrypt (RFC 7914); verification is
 constant-time and an unknown name costs the same KDF run, so timing does not tell which
 names exist.
 """
@@ -113,3 +124,69 @@ def add_reviewer(
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+TOKEN_SEPARATOR = "."
+NO_PRACTITIONER = "-"
+
+
+def load_tokens(path: Path) -> dict[str, Reviewer]:
+    """The token file as reviewers whose `password_hash` is the hash of their token's secret.
+    A missing or unreadable file, a malformed line (named by number) or a file naming nobody
+    stops start-up, as the reviewer list does."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: the token file cannot be read ({type(exc).__name__})") from None
+    out: dict[str, Reviewer] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split(maxsplit=3)
+        if len(parts) < 3 or not parts[1].startswith("scrypt$"):
+            raise ConfigError(
+                f"{path}: line {number}: expected 'username scrypt-hash practitioner-or-- name'"
+            )
+        username, hashed, practitioner = parts[0], parts[1], parts[2]
+        if TOKEN_SEPARATOR in username or username in out:
+            raise ConfigError(f"{path}: line {number}: the username has a '.' or appears twice")
+        out[username] = Reviewer(
+            username=username,
+            name=parts[3].strip() if len(parts) > 3 else username,
+            password_hash=hashed,
+            practitioner=None if practitioner == NO_PRACTITIONER else practitioner,
+        )
+    if not out:
+        raise ConfigError(f"{path}: the token file names no reviewer")
+    return out
+
+
+def authenticate_token(tokens: dict[str, Reviewer], token: str) -> Reviewer | None:
+    """The reviewer a presented token belongs to, or None (one KDF run either way)."""
+    username, _, secret = token.strip().rpartition(TOKEN_SEPARATOR)
+    return authenticate(tokens, username, secret) if username and secret else None
+
+
+def add_token(path: Path, username: str, name: str, practitioner: str | None = None) -> str:
+    """Give `username` a new token (replacing an earlier one) and return it: the only time it
+    exists in clear. The file is created if missing, readable by its owner only."""
+    if not username or TOKEN_SEPARATOR in username or any(c.isspace() for c in username):
+        raise ConfigError("a token's username needs no '.' and no white space")
+    if practitioner is not None and (not practitioner or any(c.isspace() for c in practitioner)):
+        raise ConfigError("the practitioner reference must not hold white space")
+    secret = secrets.token_urlsafe(32)
+    kept = []
+    if path.exists():
+        kept = [
+            line
+            for line in path.read_text("utf-8").splitlines()
+            if line.split(maxsplit=1)[:1] != [username]
+        ]
+    else:
+        kept = ["# radlite review tokens: username  scrypt-hash  practitioner-or--  name"]
+    name_text = " ".join(name.split()) or username
+    kept.append(f"{username} {hash_password(secret)} {practitioner or NO_PRACTITIONER} {name_text}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(kept) + "\n", "utf-8")
+    path.chmod(0o600)
+    return f"{username}{TOKEN_SEPARATOR}{secret}"

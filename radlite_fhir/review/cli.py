@@ -1,8 +1,10 @@
 """`radlite review ...`: the review's command line (cli.py calls `add_review_commands`).
 
-radlite review serve   --queue OUTBOX --state DIR --reviewers FILE [--host --port ...]
+radlite review serve   --queue OUTBOX --state DIR (--reviewers FILE | --reviewer-tokens FILE)
+                       [--sr-folder DIR ...] [--host --port ...]
 radlite review export  --state DIR --out records.jsonl [--with-entities]
 radlite review add-reviewer --reviewers FILE USERNAME --name "Jane Doe" [--practitioner REF]
+radlite review add-token --reviewer-tokens FILE USERNAME --name "Jane Doe" [--practitioner REF]
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ def review_settings(args: argparse.Namespace) -> Any:
         queue=args.queue,
         state=args.state,
         reviewers=args.reviewers,
+        tokens=args.reviewer_tokens,
+        sr_folders=tuple(args.sr_folder or ()),
         allow_remote=args.allow_remote,
         fhir_base_url=args.fhir_base_url,
         low_confidence=args.low_confidence,
@@ -51,8 +55,23 @@ def add_review_options(parser: argparse.ArgumentParser, required: bool = True) -
     parser.add_argument(
         "--reviewers",
         type=Path,
-        required=required,
-        help="TOML reviewer list (radlite review add-reviewer writes it)",
+        default=None,
+        help="TOML reviewer list (radlite review add-reviewer writes it); this, "
+        "--reviewer-tokens or both",
+    )
+    parser.add_argument(
+        "--reviewer-tokens",
+        type=Path,
+        default=None,
+        help="reviewer token file, hashed (radlite review add-token writes it): "
+        "'Authorization: Bearer' on the review API and on the login form",
+    )
+    parser.add_argument(
+        "--sr-folder",
+        type=Path,
+        action="append",
+        help="another folder of AI SRs (the outbox of radlite watch --format sr, the --out of "
+        "convert --format sr); repeatable; the queue folder is always searched",
     )
     parser.add_argument(
         "--allow-remote",
@@ -110,6 +129,17 @@ def cmd_review_add_reviewer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review_add_token(args: argparse.Namespace) -> int:
+    from radlite_fhir.review.auth import add_token
+
+    token = add_token(args.reviewer_tokens, args.username, args.name, args.practitioner)
+    print(f"reviewer token for {args.username} written (hashed) to {args.reviewer_tokens}",
+          file=sys.stderr)  # fmt: skip
+    print("the token, shown this once:", file=sys.stderr)
+    print(token)
+    return 0
+
+
 def add_review_commands(subparsers: Any) -> None:
     """Add `review serve|export|add-reviewer` to the top-level subparsers of `radlite`."""
     review = subparsers.add_parser("review", help="clinician review of AI results")
@@ -133,3 +163,11 @@ def add_review_commands(subparsers: Any) -> None:
     add.add_argument("--name", required=True, help="the name written into the Provenance")
     add.add_argument("--practitioner", default=None, help="FHIR reference, e.g. Practitioner/1")
     add.set_defaults(func=cmd_review_add_reviewer)
+    token = verbs.add_parser(
+        "add-token", help="give a reviewer a new bearer token (printed once, stored hashed)"
+    )
+    token.add_argument("--reviewer-tokens", type=Path, required=True)
+    token.add_argument("username")
+    token.add_argument("--name", required=True, help="the name written into the Provenance")
+    token.add_argument("--practitioner", default=None, help="FHIR reference, e.g. Practitioner/1")
+    token.set_defaults(func=cmd_review_add_token)

@@ -79,13 +79,34 @@ def corrected_value(tables: CodeTables, item: Item, value: str) -> dict[str, Any
     raise ValueError(f"results of kind {item.group.value} cannot be corrected")
 
 
+def resolve_references(value: Any, references: dict[str, str]) -> Any:
+    """`value` with every urn:uuid reference into the enriched Bundle replaced by the URL that
+    Bundle wrote its target under (a conditional `Device?identifier=...` or `Type/id`): the
+    review Bundle does not carry those entries, and a transaction whose urn:uuid points at no
+    entry of its own is refused by the server."""
+    if isinstance(value, dict):
+        out = {k: resolve_references(v, references) for k, v in value.items()}
+        target = out.get("reference")
+        if isinstance(target, str) and target.startswith("urn:uuid:") and target in references:
+            out["reference"] = references[target]
+        return out
+    if isinstance(value, list):
+        return [resolve_references(v, references) for v in value]
+    return value
+
+
 def reviewed_observation(
-    tables: CodeTables, item: Item, decision: Decision, reviewer: Reviewer, when: str
+    tables: CodeTables,
+    item: Item,
+    decision: Decision,
+    reviewer: Reviewer,
+    when: str,
+    references: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The Observation as the review leaves it (the model's version is untouched in
     `item.resource`)."""
     base = f"{tables.systems['project_base']}/StructureDefinition"
-    resource = copy.deepcopy(item.resource)
+    resource = resolve_references(copy.deepcopy(item.resource), references or {})
     resource["status"] = STATUS_AFTER[decision.action]
     resource.pop("dataAbsentReason", None) if decision.action is Action.CORRECT else None
     if decision.action is not Action.REJECT:
@@ -103,20 +124,21 @@ def reviewed_observation(
             if k in item.resource
         }
         resource.update(corrected_value(tables, item, decision.value))
-        shown = item.label if item.group is not Group.ENTITY else item.system or ""
-        extension.append(
-            {
-                "url": f"{base}/ai-original-value",
-                **(
-                    {"valueCodeableConcept": original["valueCodeableConcept"]}
-                    if "valueCodeableConcept" in original
-                    else {"valueString": original.get("valueString") or shown or "(none)"}
-                ),
-            }
-        )
         if item.group is Group.ENTITY:
+            # An entity's correction changes its kind (Observation.code); its text stays.
             extension.append(
                 {"url": f"{base}/ai-original-code", "valueCodeableConcept": original["code"]}
+            )
+        else:
+            extension.append(
+                {
+                    "url": f"{base}/ai-original-value",
+                    **(
+                        {"valueCodeableConcept": original["valueCodeableConcept"]}
+                        if "valueCodeableConcept" in original
+                        else {"valueString": original.get("valueString") or item.label or "(none)"}
+                    ),
+                }
             )
     extension.append({"url": f"{base}/review-decision", "valueCode": decision.action.value})
     resource["extension"] = extension
@@ -145,7 +167,7 @@ def review_entries(
     observations: list[Entry] = []
     for item in report.items:
         decision = decisions[item.key]
-        resource = reviewed_observation(tables, item, decision, reviewer, when)
+        resource = reviewed_observation(tables, item, decision, reviewer, when, report.references)
         entry_uuid = str(uuid.uuid5(_NAMESPACE, f"{item.key}|review|{sequence}"))
         system = item.resource["identifier"][0].get("system", "")
         observations.append(
@@ -184,7 +206,8 @@ def review_entries(
         ],
     }
     if report.report_reference:
-        provenance["entity"].append({"role": "source", "what": report.report_reference})
+        source = resolve_references(report.report_reference, report.references)
+        provenance["entity"].append({"role": "source", "what": source})
     provenance_uuid = str(uuid.uuid5(_NAMESPACE, f"{report.key}|provenance|{sequence}"))
     return [
         *observations,

@@ -82,16 +82,32 @@ def _header(prefix: str, who: str, csrf: str, extra: str = "") -> str:
     )
 
 
-def login_page(prefix: str, csrf: str, failed: bool) -> str:
-    message = '<p role="alert">Name or password not accepted.</p>' if failed else ""
-    body = (
-        f'<form class="login" method="post" action="{prefix}/login"><h1>Review login</h1>'
-        f'{message}<input type="hidden" name="csrf" value="{escape(csrf)}">'
-        '<label>Name<input name="username" autocomplete="username" required autofocus></label>'
-        '<label>Password<input name="password" type="password" '
-        'autocomplete="current-password" required></label><button>Log in</button></form>'
-    )
-    return _doc("Review login", body, prefix)
+def login_page(
+    prefix: str, csrf: str, failed: bool, passwords: bool = True, tokens: bool = False
+) -> str:
+    """The login form: name and password (reviewer list), a reviewer token (token file), or
+    both as two forms on one page, each with the login CSRF token."""
+    message = '<p role="alert">Not accepted.</p>' if failed else ""
+    hidden = f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+    forms = []
+    if passwords:
+        forms.append(
+            f'<form class="login" method="post" action="{prefix}/login"><h1>Review login</h1>'
+            f"{message}{hidden}"
+            '<label>Name<input name="username" autocomplete="username" required autofocus>'
+            '</label><label>Password<input name="password" type="password" '
+            'autocomplete="current-password" required></label><button>Log in</button></form>'
+        )
+    if tokens:
+        forms.append(
+            f'<form class="login" method="post" action="{prefix}/login">'
+            f"<h1>{'Or with a' if passwords else 'Review login with a'} reviewer token</h1>"
+            f"{'' if passwords else message}{hidden}"
+            '<label>Token<input name="token" type="password" autocomplete="off" required'
+            f"{'' if passwords else ' autofocus'}></label>"
+            "<button>Log in with token</button></form>"
+        )
+    return _doc("Review login", "".join(forms), prefix)
 
 
 def queue_page(
@@ -171,8 +187,10 @@ def _item(item: Item, decision: Decision | None, choices: list[str], floor: floa
             f"{escape(item.label)}</textarea>"
         )
     elif choices:
+        # The current label is preselected: an entity's is its kind, not its words.
+        current = item.system if item.group is Group.ENTITY else item.label
         options = "".join(
-            f'<option value="{escape(c)}"{" selected" if c == item.label else ""}>'
+            f'<option value="{escape(c)}"{" selected" if c == current else ""}>'
             f"{escape(c.replace('_', ' '))}</option>"
             for c in choices
         )

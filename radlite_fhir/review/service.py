@@ -10,18 +10,21 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from radlite_fhir.coding import CodeTables, load_code_tables
-from radlite_fhir.review.auth import Reviewer, load_reviewers
+from radlite_fhir.errors import ConfigError
+from radlite_fhir.review.auth import Reviewer, authenticate_token, load_reviewers, load_tokens
 from radlite_fhir.review.export import training_record
 from radlite_fhir.review.fhir_out import corrected_value, review_bundle, review_entries
 from radlite_fhir.review.settings import ReviewSettings
-from radlite_fhir.review.sr_out import find_predecessor, index_ai_srs, verified_sr_bytes
-from radlite_fhir.review.store import Decision, ReviewStore
+from radlite_fhir.review.sr_out import SrIndex, find_predecessor, verified_sr_bytes
+from radlite_fhir.review.store import Decision, ReviewStore, token_hash
 from radlite_fhir.review.vocab import ENTITY_KINDS, Action, Group
 from radlite_fhir.review.worklist import Item, ReviewReport, Worklist
 
 log = logging.getLogger("radlite.review")
+MAX_REMEMBERED_TOKENS = 1000
 
 
 class ReviewRefused(ValueError):
@@ -46,9 +49,39 @@ class ReviewService:
     def __init__(self, settings: ReviewSettings, tables: CodeTables | None = None) -> None:
         self.settings = settings
         self.tables = tables or load_code_tables()
-        self.reviewers: dict[str, Reviewer] = load_reviewers(settings.reviewers)
+        self.reviewers: dict[str, Reviewer] = (
+            load_reviewers(settings.reviewers) if settings.reviewers else {}
+        )
+        self.tokens: dict[str, Reviewer] = load_tokens(settings.tokens) if settings.tokens else {}
+        for username in self.reviewers.keys() & self.tokens.keys():
+            mine, theirs = self.reviewers[username], self.tokens[username]
+            if (mine.name, mine.practitioner) != (theirs.name, theirs.practitioner):
+                raise ConfigError(
+                    f"{settings.tokens}: reviewer {username} has another name or practitioner "
+                    "in the reviewer list; one person, one identity in the Provenance"
+                )
         self.worklist = Worklist(settings.queue, self.tables)
         self.store = ReviewStore(settings.database)
+        self.srs = SrIndex(settings.sr_search, self.tables)
+        self._verified: dict[str, Reviewer] = {}  # sha256 of a presented token -> reviewer
+
+    # --- who ----------------------------------------------------------------------------
+    def identity(self, username: str) -> Reviewer | None:
+        """The reviewer a session belongs to (from the reviewer list or the token file)."""
+        return self.reviewers.get(username) or self.tokens.get(username)
+
+    def bearer(self, token: str) -> Reviewer | None:
+        """The reviewer of a presented bearer token. A token once verified is remembered by
+        its SHA-256 for the life of the process, so API calls do not each pay the KDF."""
+        if not self.tokens:
+            return None
+        seen = token_hash(token)
+        if seen in self._verified:
+            return self._verified[seen]
+        reviewer = authenticate_token(self.tokens, token)
+        if reviewer is not None and len(self._verified) < MAX_REMEMBERED_TOKENS:
+            self._verified[seen] = reviewer
+        return reviewer
 
     # --- reading ------------------------------------------------------------------------
     def queue(self) -> list[tuple[ReviewReport, bool]]:
@@ -77,6 +110,37 @@ class ReviewService:
         if item.group is Group.UNPARSEABLE:
             return tables.rads_labels()[:-1]
         return []
+
+    def describe(self, report: ReviewReport) -> dict[str, Any]:
+        """One report for the JSON API: its text, and each result in the order of review
+        with its span, the labels a correction may choose and the current decision."""
+        decisions = self.store.current(report.key)
+        floor = self.settings.low_confidence
+
+        def one(item: Item) -> dict[str, Any]:
+            decision = decisions.get(item.key)
+            return {
+                "key": item.key,
+                "group": item.group.value,
+                "label": item.label,
+                "heading": item.heading,
+                "kind": item.system,
+                "confidence": item.confidence,
+                "flagged": item.conflict or (item.confidence or 1.0) < floor,
+                "span": [item.span.start, item.span.end] if item.span else None,
+                "choices": self.choices(item),
+                "decision": decision.action.value if decision else None,
+                "value": decision.value if decision else None,
+            }
+
+        return {
+            "report": report.key,
+            "title": report.title,
+            "file": report.path.name,
+            "signed_off": report.key in self.store.signed(),
+            "text": report.text,
+            "items": [one(i) for i in report.ordered(floor)],
+        }
 
     # --- deciding -----------------------------------------------------------------------
     def decide(
@@ -125,7 +189,7 @@ class ReviewService:
     def sign_off(
         self, report: ReviewReport, decisions: dict[str, Decision], reviewer: Reviewer
     ) -> SignOff:
-        """Write the Bundle (and the verified SR when the AI SR is in the queue folder)."""
+        """Write the Bundle, and the verified SR when the report's AI SR is found (SrIndex)."""
         outbox = self.settings.outbox
         outbox.mkdir(parents=True, exist_ok=True)
         sequence = self.store.signoff_count(report.key) + 1
@@ -134,8 +198,10 @@ class ReviewService:
         bundle_path = outbox / f"{stem}.review-{sequence}.json"
         _write_new(bundle_path, json.dumps(bundle, indent=2, ensure_ascii=False).encode())
         sr_path = None
-        predecessor = find_predecessor(report, index_ai_srs(self.settings.queue))
-        if predecessor is not None:
+        predecessor = find_predecessor(report, self.srs)
+        if predecessor is None:
+            log.info("review: no AI SR with the reviewed results for %s; no verified SR", stem)
+        else:
             sr_path = outbox / f"{stem}.verified-{sequence}.sr.dcm"
             _write_new(
                 sr_path,

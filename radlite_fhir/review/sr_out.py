@@ -1,11 +1,14 @@
 """DICOM write-back of a signed-off review: a new version of the AI result SR, VERIFIED.
 
-The AI SR (writers/dicom_sr.py: TID 1500, UNVERIFIED, PRELIMINARY) found beside the enriched
-Bundle stays as it is; the new instance copies it, applies the decisions (a corrected value
-replaces the group's coded value, a rejected result's measurement group or impression is left
-out), names the clinician as Verifying Observer, sets VerificationFlag VERIFIED and
-PreliminaryFlag FINAL, and cites the AI SR in the Predecessor Documents Sequence. Its UIDs
-derive from the predecessor and the sign-off number, so they never collide with the model's.
+The AI SR (writers/dicom_sr.py: TID 1500, UNVERIFIED, PRELIMINARY) is looked for where the
+product writes it: beside the enriched Bundle, in the outbox of `radlite watch` with format
+sr, in the --out of `radlite convert --format sr` (`SrIndex`); of the SRs in the report's
+study, the one with the results the reviewer saw is the predecessor. It stays as it is; the
+new instance copies it, applies the decisions (a corrected value replaces the group's coded
+value, a rejected result's measurement group or impression is left out), names the clinician
+as Verifying Observer, sets VerificationFlag VERIFIED and PreliminaryFlag FINAL, and cites the
+AI SR in the Predecessor Documents Sequence. Its UIDs derive from the predecessor and the
+sign-off number, so they never collide with the model's.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from radlite_fhir.review.worklist import Item, ReviewReport
 from radlite_fhir.writers.dicom_sr import predecessor_reference
 
 MEASUREMENT_GROUP = ("DCM", "125007")
+ALGORITHM_PARAMETERS = ("DCM", "111002")
 IMAGING_MEASUREMENTS = ("DCM", "126010")
 QUALITATIVE_EVALUATIONS = ("UMLS", "C0034375")
 VERIFIED_SERIES_NUMBER = 7003
@@ -33,63 +37,189 @@ VERIFIED_SERIES_DESCRIPTION = "AI results (radlite-fhir), verified by a clinicia
 
 @dataclass(frozen=True)
 class AiSr:
-    """An AI result SR of the queue folder and what identifies its report."""
+    """An AI result SR (ours, UNVERIFIED) and what identifies its report."""
 
     path: Path
+    sop_uid: str
     study_uid: str
     accession: str
     patient_id: str
 
 
-def index_ai_srs(folder: Path) -> list[AiSr]:
-    """The AI result SRs (our series) among the folder's DICOM files."""
-    from pydicom import dcmread
-    from pydicom.errors import InvalidDicomError
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a reviewer saw of a report, as an SR carries it: the coded result labels (RADS,
+    TNM), the models that gave them, the impression. An SR from another run (another model,
+    other answers) differs, and copying it would verify results nobody reviewed."""
 
-    out = []
-    for path in sorted(folder.glob("*.dcm")):
+    labels: tuple[str, ...]
+    models: frozenset[str]
+    impression: str | None
+
+
+class SrIndex:
+    """The AI SRs of some folders (the queue folder, the outbox of `radlite watch --format
+    sr`, the --out of `radlite convert --format sr`), read once per (size, mtime): the header
+    of every .dcm, the content tree only of those in a reviewed report's study."""
+
+    def __init__(self, folders: tuple[Path, ...], tables: CodeTables) -> None:
+        self.folders = folders
+        self.tables = tables
+        self._heads: dict[Path, tuple[tuple[int, int], AiSr | None]] = {}
+        self._prints: dict[Path, tuple[tuple[int, int], Fingerprint | None]] = {}
+
+    def srs(self) -> list[AiSr]:
+        out = []
+        for folder in self.folders:
+            for path in sorted(folder.glob("*.dcm")):
+                found = self._head(path)
+                if found is not None:
+                    out.append(found)
+        return out
+
+    def fingerprint(self, sr: AiSr) -> Fingerprint | None:
+        stamp = _stamp(sr.path)
+        cached = self._prints.get(sr.path)
+        if cached and cached[0] == stamp:
+            return cached[1]
         try:
-            head = dcmread(path, stop_before_pixels=True, specific_tags=None)
-        except (InvalidDicomError, OSError, ValueError):
-            continue
-        if head.get("Manufacturer") != "radlite-fhir" or head.get("VerificationFlag") != (
-            "UNVERIFIED"
-        ):
-            continue
-        out.append(
-            AiSr(
-                path,
-                str(head.StudyInstanceUID),
-                str(head.get("AccessionNumber") or ""),
-                str(head.get("PatientID") or ""),
-            )
-        )
-    return out
+            from pydicom import dcmread
+
+            found: Fingerprint | None = sr_fingerprint(self.tables, dcmread(sr.path))
+        except (OSError, ValueError, AttributeError, KeyError, IndexError):
+            found = None  # unreadable or not the shape our writer makes: not a predecessor
+        self._prints[sr.path] = (stamp, found)
+        return found
+
+    def _head(self, path: Path) -> AiSr | None:
+        from pydicom import dcmread
+        from pydicom.errors import InvalidDicomError
+
+        stamp = _stamp(path)
+        cached = self._heads.get(path)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        found = None
+        try:
+            head = dcmread(path, stop_before_pixels=True, specific_tags=HEAD_TAGS)
+            config = self.tables.dicom_sr
+            if (
+                head.get("Manufacturer") == config["manufacturer"]
+                and head.get("VerificationFlag") == "UNVERIFIED"
+                and head.get("SeriesNumber") == int(config["series_number"])
+            ):  # the AI result SR's series; not an enriched SR (`.enriched.dcm`, 7002)
+                found = AiSr(
+                    path,
+                    str(head.SOPInstanceUID),
+                    str(head.StudyInstanceUID),
+                    str(head.get("AccessionNumber") or ""),
+                    str(head.get("PatientID") or ""),
+                )
+        except (InvalidDicomError, OSError, ValueError, AttributeError):
+            found = None
+        self._heads[path] = (stamp, found)
+        return found
 
 
-def find_predecessor(report: ReviewReport, srs: list[AiSr]) -> AiSr | None:
-    """The AI SR of `report`: the same study UID (the report's, or the one writers/dicom_sr.py
-    derives from the source digest when the report names none), else the same accession
-    number and patient."""
+HEAD_TAGS = [
+    "Manufacturer",
+    "SeriesNumber",
+    "VerificationFlag",
+    "SOPInstanceUID",
+    "StudyInstanceUID",
+    "AccessionNumber",
+    "PatientID",
+]
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+def index_ai_srs(folder: Path, tables: CodeTables | None = None) -> list[AiSr]:
+    """The AI result SRs (our series) among one folder's DICOM files."""
+    from radlite_fhir.coding import load_code_tables
+
+    return SrIndex((folder,), tables or load_code_tables()).srs()
+
+
+def sr_fingerprint(tables: CodeTables, sr: Any) -> Fingerprint:
+    """The fingerprint of an AI SR's content tree (TID 1500 as writers/dicom_sr.py writes)."""
+    labels, models, impression = [], set(), None
+    for container in sr.ContentSequence:
+        concept = _concept(container)
+        if concept == IMAGING_MEASUREMENTS:
+            for group in container.get("ContentSequence", []):
+                if _concept(group) != MEASUREMENT_GROUP:
+                    continue
+                value = next(c for c in group.ContentSequence if c.ValueType == "CODE")
+                labels.append(_label(tables, value.ConceptCodeSequence[0]))
+                for child in group.ContentSequence:
+                    if _concept(child) == ALGORITHM_PARAMETERS:
+                        key, _, text = str(child.TextValue).partition("=")
+                        if key == "sha256":
+                            models.add(text)
+        elif concept == QUALITATIVE_EVALUATIONS:
+            texts = [c for c in container.get("ContentSequence", []) if c.ValueType == "TEXT"]
+            impression = str(texts[0].TextValue) if texts else None
+    return Fingerprint(tuple(sorted(labels)), frozenset(models), impression)
+
+
+def report_fingerprint(report: ReviewReport) -> Fingerprint:
+    """The fingerprint the AI SR of `report` has when the same run wrote both."""
+    coded = [i for i in report.items if i.group in (Group.RADS, Group.TNM)]
+    impression = next((i.label for i in report.items if i.group is Group.IMPRESSION), None)
+    return Fingerprint(
+        tuple(sorted(i.label for i in coded)),
+        frozenset(i.model_sha256 for i in coded if i.model_sha256),
+        impression,
+    )
+
+
+def _label(tables: CodeTables, code: Any) -> str:
+    from radlite_fhir.coding import DicomCode
+
+    value = str(code.get("CodeValue") or code.get("LongCodeValue") or "")
+    found = tables.label_of_dicom_value(
+        DicomCode(value, str(code.CodingSchemeDesignator), str(code.CodeMeaning), None)
+    )
+    return found or f"{code.CodingSchemeDesignator}:{value}"
+
+
+def find_predecessor(report: ReviewReport, index: SrIndex) -> AiSr | None:
+    """The AI SR of `report`: in its study (the report's study UID, or the one
+    writers/dicom_sr.py derives from the source digest when the report names none; else the
+    same accession number and patient), with the fingerprint of what the reviewer saw. Of
+    several (the same SR in two folders, equal answers of two runs), the one named after the
+    enriched Bundle (`<base>.sr.dcm`, `<base>.<n>.sr.dcm`), then the newest."""
     from pydicom.uid import generate_uid
 
+    srs = index.srs()
     study = report.study_uid or generate_uid(
         entropy_srcs=["radlite-fhir study", report.source_digest]
     )
-    match = [s for s in srs if s.study_uid == study]
-    if match:
-        return match[-1]
-    subject = report.subject or {}
-    patient = (subject.get("identifier") or {}).get("value") or (
-        subject.get("reference") or ""
-    ).rsplit("/", 1)[-1]
-    if report.accession:
-        match = [
+    candidates = [s for s in srs if s.study_uid == study]
+    if not candidates and report.accession:
+        subject = report.subject or {}
+        patient = (subject.get("identifier") or {}).get("value") or (
+            subject.get("reference") or ""
+        ).rsplit("/", 1)[-1]
+        candidates = [
             s for s in srs if s.accession == report.accession[:16] and s.patient_id == patient[:64]
         ]
-        if match:
-            return match[-1]
-    return None
+    wanted = report_fingerprint(report)
+    if not wanted.labels and wanted.impression is None:
+        return None  # the SR writer writes no SR without a coded result or an impression
+    matching = [s for s in candidates if index.fingerprint(s) == wanted]
+    if not matching:
+        return None
+    base = report.path.name.removesuffix(".enriched.json")
+    names = {f"{base}.sr.dcm", f"{base}.{report.index + 1}.sr.dcm"}
+    return max(matching, key=lambda s: (s.path.name in names, _stamp(s.path)[1]))
 
 
 def verified_sr_bytes(

@@ -62,6 +62,7 @@ class Item:
     notes: tuple[str, ...]
     features: tuple[Feature, ...]
     resource: dict[str, Any] = field(compare=False, repr=False)
+    model_sha256: str | None = None  # of the model Device the Observation names, if any
 
     @property
     def conflict(self) -> bool:
@@ -85,6 +86,9 @@ class ReviewReport:
     study_uid: str | None
     accession: str | None
     source_digest: str  # of the DiagnosticReport as it came, before enrichment
+    # fullUrl -> the URL its entry was written under (`Device?identifier=...`,
+    # `DiagnosticReport/1`): what a urn:uuid reference of the enriched Bundle becomes outside it
+    references: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def flagged(self, floor: float) -> list[Item]:
         return [i for i in self.items if i.conflict or _low(i, floor)]
@@ -185,6 +189,11 @@ class Worklist:
         bundle = json.loads(path.read_text("utf-8"))
         by_url = {e.get("fullUrl"): e.get("resource") or {} for e in bundle.get("entry", [])}
         read = read_path(path, MAX_BYTES).reports
+        references = {
+            str(e["fullUrl"]): str(e["request"]["url"])
+            for e in bundle.get("entry", [])
+            if e.get("fullUrl") and (e.get("request") or {}).get("url")
+        }
         diagnostic = [
             e
             for e in bundle.get("entry", [])
@@ -196,7 +205,7 @@ class Worklist:
             for ref in entry["resource"].get("result", []):
                 resource = by_url.get(ref.get("reference"))
                 if resource and resource.get("resourceType") == "Observation":
-                    item = self._item(ref["reference"], resource)
+                    item = self._item(ref["reference"], resource, by_url)
                     if item is not None:
                         items.append(item)
             out.append(
@@ -212,11 +221,12 @@ class Worklist:
                     study_uid=report.study_uid,
                     accession=report.accession,
                     source_digest=_source_digest(entry["resource"], set(by_url)),
+                    references=references,
                 )
             )
         return out
 
-    def _item(self, full_url: str, resource: dict[str, Any]) -> Item | None:
+    def _item(self, full_url: str, resource: dict[str, Any], by_url: dict[str, Any]) -> Item | None:
         found = self.codes.of(resource.get("code") or {})
         identifier = next(iter(resource.get("identifier") or []), {}).get("value")
         if found is None or not identifier:
@@ -258,7 +268,16 @@ class Worklist:
             notes=tuple(n.get("text", "") for n in resource.get("note", [])),
             features=features,
             resource=resource,
+            model_sha256=_model_sha256(by_url.get((resource.get("device") or {}).get("reference"))),
         )
+
+
+def _model_sha256(device: dict[str, Any] | None) -> str | None:
+    """The model-sha256 identifier of the Device an Observation names (writers/fhir.py)."""
+    for identifier in (device or {}).get("identifier", []):
+        if str(identifier.get("system", "")).endswith("/identifier/model-sha256"):
+            return str(identifier.get("value"))
+    return None
 
 
 def _source_digest(enriched: dict[str, Any], bundle_urls: set[str]) -> str:
