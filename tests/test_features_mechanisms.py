@@ -12,6 +12,7 @@ from __future__ import annotations
 from radlite_fhir.features.lexicon import load_lexicon
 from radlite_fhir.features.reader import read_features
 from radlite_fhir.features.text import measurements, negated, units
+from radlite_fhir.guidelines import RadsSystem
 from radlite_fhir.sections import split_sections
 
 
@@ -126,3 +127,28 @@ def test_a_dash_in_a_table_cell_states_nothing_and_a_header_row_is_no_lesion() -
     assert reading.assessment().category == "3"  # 10-19 mm nonrim APHE, no stated feature
     spans = [text[lesion.start : lesion.end] for lesion in reading.lesions]
     assert spans == ["A | 4 | 9 mm | - | - | - | simple cyst", "B | 7 | 12 mm | nonrim | n/a | - |"]
+
+
+CT_NECK = (
+    "CT SOFT TISSUE NECK WITH IV CONTRAST\n"
+    "Indication: dysphagia.\n"
+    "Findings: A 16 mm solid hypodense nodule in the left thyroid lobe, wider than tall. No\n"
+    "cervical lymphadenopathy.\n"
+    "Impression: Left thyroid nodule. Suggest thyroid ultrasound (US) for characterisation.\n"
+)
+
+
+def test_a_thyroid_nodule_on_ct_is_no_ti_rads_case() -> None:
+    # ACR TI-RADS is an ultrasound lexicon: the examination's modality decides, whether the
+    # record names the examination or only the report's title does; an ultrasound the report
+    # recommends is not the examination.
+    assert read(CT_NECK, "CT neck with contrast").system is None
+    assert read(CT_NECK).system is None
+    ultrasound = CT_NECK.replace("CT SOFT TISSUE NECK WITH IV CONTRAST", "THYROID ULTRASOUND")
+    assert read(ultrasound).system is RadsSystem.TI_RADS
+
+
+def test_a_negated_mention_in_the_examination_name_does_not_apply_a_system() -> None:
+    text = "CT chest: a 7 mm solid nodule in the right upper lobe, new since last year.\n"
+    assert read(text, "CT chest, follow-up of a known nodule, not screening").system is None
+    assert read(text, "CT chest low-dose screening").system is RadsSystem.LUNG_RADS

@@ -146,18 +146,46 @@ def _ground(text: str, start: int, end: int, value: Any) -> Grounded:
     return Grounded(value, start, end, text[start:end])
 
 
+_TITLE_LABEL = re.compile(
+    r"^\s*(?:exam(?:ination)?|study|procedure|modality|investigation)\s*:\s*(?P<t>\S.*)$",
+    re.IGNORECASE,
+)
+TITLE_LINES = 3
+
+
+def examination_title(text: str) -> str | None:
+    """The examination's name as the report writes it when the record has none: its first line
+    when that is a title (no "Heading:" in it), or an "Exam: ..." line among the first lines,
+    when it names a modality (each system's first `exam` group in the lexicon). A modality named
+    elsewhere ("recommend thyroid ultrasound" in a CT report) is not the examination's."""
+    lexicon = load_lexicon()
+    lines = [line for line in text.splitlines() if line.strip()][:TITLE_LINES]
+    candidates = [m.group("t") for line in lines if (m := _TITLE_LABEL.match(line))]
+    if lines and ":" not in lines[0]:
+        candidates.insert(0, lines[0])
+    for title in candidates:
+        if any(
+            words.exam_groups[0].search(title) for words in lexicon.systems if words.exam_groups
+        ):
+            return title.strip()
+    return None
+
+
 def choose_system(text: str, exam: str | None) -> tuple[RadsSystem | None, tuple[Grounded, ...]]:
     """The system whose applicability groups all match (a negated mention, "not a screening
     study", does not count); several: the one with most lesion words in the text. The evidence
-    is the first match of each group in the text."""
+    is the first match of each group in the text. Without an examination name, the report's
+    own title names the examination where it names a modality (`examination_title`): a thyroid
+    nodule on a CT neck is no TI-RADS case, whatever ultrasound the report recommends."""
     lexicon = load_lexicon()
+    exam = exam or examination_title(text)
     candidates: list[tuple[int, SystemWords, tuple[Grounded, ...]]] = []
     for words in lexicon.systems:
         evidence: list[Grounded] = []
         ok = True
         for group in words.exam_groups:
             if exam:
-                ok = bool(group.search(exam))
+                ok = _affirmed(lexicon, group, exam) is not None
             else:
                 match = _affirmed(lexicon, group, text)
                 ok = match is not None
@@ -167,7 +195,7 @@ def choose_system(text: str, exam: str | None) -> tuple[RadsSystem | None, tuple
                 break
         for group in words.text_groups if ok else ():
             match = _affirmed(lexicon, group, text)
-            if match is None and not (exam and group.search(exam)):
+            if match is None and not (exam and _affirmed(lexicon, group, exam)):
                 ok = False
                 break
             if match is not None:
