@@ -395,3 +395,40 @@ def test_a_stated_pathologic_category_gets_the_pathologic_snomed_and_loinc_codes
     assert [c["code"] for c in observation["code"]["coding"]] == ["384625004", "21899-0"]
     assert observation["method"]["coding"][0]["code"] == "897275008"  # AJCC 8th edition
     assert "meta" not in observation or "profile" not in observation["meta"]
+
+
+def _observations(findings: Findings) -> list[dict]:
+    return [
+        e["resource"]
+        for e in _bundle(findings)["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+    ]
+
+
+def test_aiast_marks_what_a_model_or_our_tables_asserted_not_a_copied_statement() -> None:
+    from radlite_fhir.tasks.rads import RadsTask
+
+    stated = report("IMPRESSION:\nBI-RADS 4B.\n", exam="Mammogram")
+    [copied] = _observations(Findings(stated, tuple(RadsTask().interpret(stated, {}))))
+    origin = next(x for x in copied["extension"] if x["url"].endswith("result-origin"))
+    assert origin["valueCode"] == "explicit-statement"
+    assert "meta" not in copied  # the radiologist asserted it; the rules copied it
+    [computed] = _observations(_guideline_findings(LR.replace("IMPRESSION:\nLR-4.\n", "")))
+    assert [s["code"] for s in computed["meta"]["security"]] == ["AIAST"]
+    # A statement a model also answered (agreeing or overruled) names the model Device.
+    for observation in _observations(_findings()):
+        assert [s["code"] for s in observation["meta"]["security"]] == ["AIAST"]
+
+
+def test_the_rules_agent_says_what_the_rules_did() -> None:
+    stated = report("IMPRESSION:\nBI-RADS 4B.\n", exam="Mammogram")
+    from radlite_fhir.tasks.rads import RadsTask
+
+    copied = _bundle(Findings(stated, tuple(RadsTask().interpret(stated, {}))))
+    computed = _bundle(_guideline_findings(LR.replace("IMPRESSION:\nLR-4.\n", "")))
+    assert copied["entry"][-1]["resource"]["agent"][0]["who"]["display"].endswith(
+        "rules (explicit statements, no model)"
+    )
+    assert computed["entry"][-1]["resource"]["agent"][0]["who"]["display"].endswith(
+        "rules (explicit statements and ACR decision tables, no model)"
+    )

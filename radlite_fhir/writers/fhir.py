@@ -86,6 +86,18 @@ def reference_type(reference: dict[str, Any]) -> str | None:
     return parts[-2] if len(parts) >= 2 and parts[-2][:1].isupper() else None
 
 
+def ai_asserted(result: TaskResult) -> bool:
+    """Whether an Observation carries the AIAST label ("Artificial Intelligence asserted").
+
+    Yes when a model took part in the result (its answer coded, confirmed or overruled in a
+    note; the Observation names the model Device), and when our ACR decision tables computed a
+    category the report does not state (an algorithm's inference: the AI Transparency IG counts
+    any logic that changes how data is understood). No for a value the radiologist wrote and
+    the rules only copied (origin explicit-statement, no model): the assertion is the signed
+    report's, and the IG leaves this line to the implementer (docs/standards.md)."""
+    return result.model is not None or result.origin is not Origin.TEXT
+
+
 def _uid(*parts: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, "|".join(parts)))
 
@@ -284,6 +296,8 @@ class FhirBuilder:
             resource["note"] = notes
         if not resource["extension"]:
             del resource["extension"]
+        if not ai_asserted(result):
+            del resource["meta"]
         entry_uuid = _uid("observation", value)
         return Entry(
             entry_uuid,
@@ -329,7 +343,7 @@ class FhirBuilder:
                 }
                 for ref in devices.values()
             ]
-            or [{"who": {"display": f"radlite-fhir {__version__} (explicit statements)"}}],
+            or [{"who": {"display": self._rules_agent(findings)}}],
         }
         if devices:
             resource = {
@@ -346,6 +360,13 @@ class FhirBuilder:
         return Entry(entry_uuid, self._finish(entry_uuid, resource), f"Provenance/{entry_uuid}")
 
     # --- pieces -------------------------------------------------------------------------
+    @staticmethod
+    def _rules_agent(findings: Findings) -> str:
+        """The agent of a Provenance without a model: the rules, named by what they did."""
+        computed = any(r.origin is Origin.GUIDELINE for r in findings.results)
+        what = "explicit statements and ACR decision tables" if computed else "explicit statements"
+        return f"radlite-fhir {__version__} rules ({what}, no model)"
+
     def _derived_from(self, report: Report) -> list[dict[str, Any]]:
         """`Observation.derivedFrom`, only to targets R4 allows there: the source when it is a
         DocumentReference (a DICOM SR input) and the imaging study when it is known (the
