@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from radlite_fhir.convert import convert_file
-from radlite_fhir.engine import llama_runtime
+from radlite_fhir.engine import llama_runtime, runtime
 from radlite_fhir.engine.registry import ModelSpec, Registry
 from radlite_fhir.errors import ConfigError
 from radlite_fhir.pipeline import Pipeline, PipelineSettings
@@ -192,7 +192,7 @@ def run_bench(
     spec: ModelSpec, data_dir: Path, count: int, threads: int, modes: list[str]
 ) -> dict[str, Any]:
     """Measure every mode and the llama.cpp ceiling; return the JSON document."""
-    model = llama_runtime.load(spec, threads)
+    model = runtime.load(spec, threads)
     documents = fixed_reports(data_dir, count)
     with tempfile.TemporaryDirectory(prefix="radlite-bench-") as tmp:
         folder = Path(tmp)

@@ -128,6 +128,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 WATCH_OPTIONS = (
+    "workers",
     "inbox",
     "outbox",
     "state_dir",
@@ -297,6 +298,50 @@ def cmd_models_verify(args: argparse.Namespace) -> int:
     return EXIT_SOME_FAILED if bad else EXIT_OK
 
 
+def cmd_models_runtime(args: argparse.Namespace) -> int:
+    from radlite_fhir.engine.registry import Registry, RuntimeKind
+
+    spec = Registry.load().set_runtime(
+        args.name, RuntimeKind(args.kind), url=args.url, slots=args.slots
+    )
+    where = spec.server_url or (
+        f"a server the product starts ({spec.server_slots} slots)"
+        if spec.runtime is RuntimeKind.SERVER
+        else "this process"
+    )
+    print(f"model '{spec.name}' runs on {spec.runtime.value}: {where}")
+    return EXIT_OK
+
+
+def cmd_models_serve(args: argparse.Namespace) -> int:
+    """A supervised llama-server pool for one model, in the foreground until SIGTERM/SIGINT."""
+    import signal
+    import threading
+
+    from radlite_fhir.engine.llama_runtime import default_threads
+    from radlite_fhir.engine.llama_server import ServerProcess, supervise
+    from radlite_fhir.engine.registry import Registry
+
+    spec = Registry.load().get(args.name)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: the model server listens on {args.host}, beyond loopback", file=sys.stderr)
+    server = ServerProcess(
+        spec, args.host, args.port, args.slots, args.threads or default_threads()
+    )
+    server.start()
+    print(
+        f"serving '{spec.name}' at {server.url} with {args.slots} slots "
+        f"(started in {server.started_seconds:.1f} s); point the registry at it with "
+        f"`radlite models runtime {spec.name} llama-server --url {server.url}`",
+        flush=True,
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    supervise(server, stop)
+    return EXIT_OK
+
+
 class UsageError(RadliteError):
     """Wrong arguments: exit code 2."""
 
@@ -304,6 +349,13 @@ class UsageError(RadliteError):
 def _add_service_options(parser: argparse.ArgumentParser) -> None:
     """The options `radlite watch` and `radlite dicom listen` share."""
     parser.add_argument("--outbox", type=Path, default=None, help="result folder")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes over the one inbox and ledger (default 1); each loads its "
+        "model, or all share a llama-server pool (`radlite models runtime`)",
+    )
     parser.add_argument("--format", choices=OUTPUT_FORMATS, default=None)
     parser.add_argument("--tasks", default=None, help="tasks (default: all four)")
     parser.add_argument("--model", default=None, help="serve every task with this model")
@@ -606,6 +658,23 @@ def build_parser() -> argparse.ArgumentParser:
     check = verbs.add_parser("verify", help="check size and sha256 of model files")
     check.add_argument("name", nargs="?", default=None)
     check.set_defaults(func=cmd_models_verify)
+    from radlite_fhir.engine.registry import RuntimeKind
+
+    runtime = verbs.add_parser("runtime", help="choose the engine a model runs on")
+    runtime.add_argument("name")
+    runtime.add_argument("kind", choices=[kind.value for kind in RuntimeKind])
+    runtime.add_argument("--url", default=None, help="a running llama-server (models serve)")
+    runtime.add_argument(
+        "--slots", type=int, default=1, help="slots of a server the product starts itself"
+    )
+    runtime.set_defaults(func=cmd_models_runtime)
+    served = verbs.add_parser("serve", help="run a supervised llama.cpp server for a model")
+    served.add_argument("name")
+    served.add_argument("--host", default="127.0.0.1")
+    served.add_argument("--port", type=int, default=8091)
+    served.add_argument("--slots", type=int, default=4, help="parallel slots (requests at once)")
+    served.add_argument("--threads", type=int, default=None)
+    served.set_defaults(func=cmd_models_serve)
     return parser
 
 

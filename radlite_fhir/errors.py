@@ -40,6 +40,11 @@ class ModelError(RadliteError):
     """A model cannot be found, fetched, verified or loaded."""
 
 
+class RuntimeUnavailable(ModelError):
+    """The model's engine cannot be reached just now (a llama.cpp server down, restarting or
+    overloaded): the report is not at fault, and the front ends retry it later."""
+
+
 class ConfigError(RadliteError):
     """A code table, registry or setting is invalid."""
 

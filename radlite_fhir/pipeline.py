@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from radlite_fhir.budget import TimeBudget
-from radlite_fhir.engine import llama_runtime
+from radlite_fhir.engine import runtime
 from radlite_fhir.engine.registry import ModelSpec, Registry
 from radlite_fhir.engine.router import Router
-from radlite_fhir.errors import ConfigError, ModelError, RadliteError
+from radlite_fhir.errors import ConfigError, ModelError, RadliteError, RuntimeUnavailable
 from radlite_fhir.report import Findings, ModelInfo, Origin, Report, Status, TaskResult, TaskTiming
 from radlite_fhir.tasks import TASK_NAMES, Answer, all_tasks
 from radlite_fhir.tasks.profiles import PROMPT_VERSIONS
@@ -97,7 +97,7 @@ class Pipeline:
     def warm_up(self) -> None:
         """Verify and load every routed model now, so a bad model fails before any input."""
         for spec in self.models():
-            llama_runtime.load(spec, self.settings.threads)
+            runtime.load(spec, self.settings.threads)
 
     def enrich(self, report: Report, budget: TimeBudget | None = None) -> Findings:
         """The report's findings. Raises ReportNotEnriched when a model cannot read it, and
@@ -106,7 +106,7 @@ class Pipeline:
         timings: list[TaskTiming] = []
         for task in self.tasks:
             spec = self.router.model_for(task.name)
-            model = llama_runtime.load(spec, self.settings.threads)
+            model = runtime.load(spec, self.settings.threads)
             info = model_info(spec)
             answers: dict[str, Answer] = {}
             skip = self.settings.rules_first and task.answered_by_text(report)
@@ -117,6 +117,8 @@ class Pipeline:
                     model.reset()
                 try:
                     completion = model.complete(call)
+                except RuntimeUnavailable:
+                    raise  # the engine, not the report: the front end retries
                 except ModelError as exc:  # loading failed above, not here: this is the report
                     raise ReportNotEnriched(f"task {task.name}: {exc}") from None
                 # The answer label we wrote is part of the answer; as a token of

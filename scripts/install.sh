@@ -2,9 +2,9 @@
 # Install radlite-fhir into ./.venv (with --dev: the test and lint tools too).
 #
 # llama-cpp-python is published on PyPI as an sdist only, so pip compiles llama.cpp (about
-# 4 minutes on 2 cores; pip caches the wheel afterwards). A native build crashes on CPUs that
-# advertise AMX which the VM does not enable, so we build for an explicit instruction set:
-# AVX2 everywhere, AVX-512 where /proc/cpuinfo shows it, AMX never. Override with CMAKE_ARGS.
+# 4 minutes on 2 cores; pip caches the wheel afterwards) for an explicit instruction set
+# (scripts/cmake-args.sh; override with CMAKE_ARGS). With --dev, llama.cpp's server is built
+# from the same source too (scripts/build-llama-server.sh): the server runtime's tests use it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,17 +27,7 @@ if [ "${1:-}" = "--dev" ]; then
   fi
 fi
 
-if [ -z "${CMAKE_ARGS:-}" ]; then
-  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
-  if grep -q -w avx512f /proc/cpuinfo 2>/dev/null; then
-    CMAKE_ARGS="$CMAKE_ARGS -DGGML_AVX512=ON"
-    grep -q -w avx512_vnni /proc/cpuinfo && CMAKE_ARGS="$CMAKE_ARGS -DGGML_AVX512_VNNI=ON"
-    grep -q -w avx512_vbmi /proc/cpuinfo && CMAKE_ARGS="$CMAKE_ARGS -DGGML_AVX512_VBMI=ON"
-    grep -q -w avx512_bf16 /proc/cpuinfo && CMAKE_ARGS="$CMAKE_ARGS -DGGML_AVX512_BF16=ON"
-  fi
-  CMAKE_ARGS="$CMAKE_ARGS -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
-fi
-export CMAKE_ARGS
+. scripts/cmake-args.sh
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
@@ -55,5 +45,8 @@ if [ -n "$extras" ]; then
   if ! { [ -f "$installed" ] && [ "$installed" -nt "$lock" ]; }; then
     npm ci --prefix tools/fhir-validate --no-audit --no-fund --loglevel=error >/dev/null
   fi
+fi
+if [ -n "$extras" ]; then
+  ./scripts/build-llama-server.sh
 fi
 echo "radlite-fhir installed in .venv ($(.venv/bin/radlite --version))"

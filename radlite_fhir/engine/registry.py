@@ -12,6 +12,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,13 @@ def radlite_home() -> Path:
     return Path(base) / "radlite"
 
 
+class RuntimeKind(StrEnum):
+    """Which engine answers a model's calls (engine/runtime.py)."""
+
+    IN_PROCESS = "in-process"  # llama-cpp-python in this process
+    SERVER = "llama-server"  # llama.cpp's server: started by the product, or at server_url
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -51,6 +59,9 @@ class ModelSpec:
     source: tuple[dict[str, str], ...] = ()
     description: str = ""
     builtin: bool = False
+    runtime: RuntimeKind = RuntimeKind.IN_PROCESS
+    server_url: str | None = None  # a running llama-server; None: the product starts one
+    server_slots: int = 1  # parallel slots of a server the product starts
 
     def serves(self, task: str) -> bool:
         return not self.tasks or task in self.tasks
@@ -85,6 +96,9 @@ class Registry:
                 for name, body in site_raw.get("models", {}).items()
             }
             default = site_raw.get("default", default)
+            runtimes = site_raw.get("runtime", {})
+            catalog = {n: _with_runtime(s, runtimes, site_file) for n, s in catalog.items()}
+            site = {n: _with_runtime(s, runtimes, site_file) for n, s in site.items()}
         return cls(
             catalog=catalog,
             site=site,
@@ -153,6 +167,24 @@ class Registry:
         self._save()
         return spec
 
+    def set_runtime(
+        self, name: str, kind: RuntimeKind, url: str | None = None, slots: int = 1
+    ) -> ModelSpec:
+        """Choose the engine for a model (catalog or site): kept in the site registry's
+        `[runtime.NAME]` table, so a pulled catalog model can move to a server pool too."""
+        spec = self.get(name)
+        if url is not None and kind is not RuntimeKind.SERVER:
+            raise ConfigError(f"--url is for the {RuntimeKind.SERVER} runtime")
+        updated = _with_runtime(
+            spec, {spec.name: {"kind": kind.value, "url": url, "slots": slots}}, self.site_file
+        )
+        if spec.name in self.site:
+            self.site[spec.name] = updated
+        else:
+            self.catalog[spec.name] = updated
+        self._save()
+        return updated
+
     def _save(self) -> None:
         doc: dict[str, Any] = {"models": {}}
         if self.default_name:
@@ -174,6 +206,13 @@ class Registry:
                 body["adapter"] = str(spec.adapter)
                 body["adapter_sha256"] = spec.adapter_sha256
             doc["models"][name] = body
+        runtimes = {
+            name: _runtime_body(spec)
+            for name, spec in self.all().items()
+            if spec.runtime is not RuntimeKind.IN_PROCESS
+        }
+        if runtimes:
+            doc["runtime"] = runtimes
         self.site_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.site_file.with_suffix(".tmp")
         tmp.write_text(tomli_w.dumps(doc), encoding="utf-8")
@@ -242,6 +281,34 @@ def _spec(name: str, body: dict[str, Any], *, builtin: bool, where: str) -> Mode
         description=body.get("description", ""),
         builtin=builtin,
     )
+
+
+def _with_runtime(spec: ModelSpec, runtimes: dict[str, Any], where: Path) -> ModelSpec:
+    """`spec` with the engine its `[runtime.NAME]` table chooses (none: in-process)."""
+    body = runtimes.get(spec.name)
+    if body is None:
+        return spec
+    try:
+        kind = RuntimeKind(body.get("kind", RuntimeKind.IN_PROCESS.value))
+    except ValueError:
+        known = ", ".join(k.value for k in RuntimeKind)
+        raise ConfigError(
+            f"{where}: runtime.{spec.name}.kind: unknown runtime (known: {known})"
+        ) from None
+    url = body.get("url") or None
+    if url is not None and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", str(url)):
+        raise ConfigError(f"{where}: runtime.{spec.name}.url: not an http(s) URL")
+    slots = int(body.get("slots", 1))
+    if slots < 1:
+        raise ConfigError(f"{where}: runtime.{spec.name}.slots: must be at least 1")
+    return replace(spec, runtime=kind, server_url=url, server_slots=slots)
+
+
+def _runtime_body(spec: ModelSpec) -> dict[str, Any]:
+    body: dict[str, Any] = {"kind": spec.runtime.value, "slots": spec.server_slots}
+    if spec.server_url:
+        body["url"] = spec.server_url
+    return body
 
 
 def _source_part(name: str, part: dict[str, Any], where: str) -> dict[str, str]:

@@ -28,7 +28,8 @@ class WatchSettings:
     format: str = "bundle"
     tasks: str = "rads,staging,ner,impression"
     model: str | None = None
-    threads: int | None = None
+    threads: int | None = None  # per worker; default: the cores shared out among workers
+    workers: int = 1  # processes over the one inbox and ledger (claims are exclusive)
     min_age_ms: int = 1000  # partial-write guard (Mirth's default)
     include: tuple[str, ...] = ("*.json", "*.ndjson", "*.jsonl", "*.dcm")
     exclude: tuple[str, ...] = ()
@@ -117,6 +118,8 @@ def load_settings(config: Path | None, overrides: dict[str, Any]) -> WatchSettin
     except ValueError:
         choices = ", ".join(c.value for c in NameCollision)
         raise ConfigError(f"name_collision must be one of {choices}") from None
+    if settings.workers < 1:
+        raise ConfigError("workers must be 1 or more")
     if settings.max_reports_per_file is None or settings.max_reports_per_file < 1:
         raise ConfigError("max_reports_per_file must be 1 or more")
     if settings.max_seconds_per_file < 0:

@@ -59,6 +59,7 @@ from radlite_fhir.naming import Holder, choose, present, versioned
 from radlite_fhir.pipeline import Pipeline
 from radlite_fhir.report import Status
 from radlite_fhir.service import filesystems
+from radlite_fhir.service.claims import ClaimLocks
 from radlite_fhir.service.ledger import Ledger
 from radlite_fhir.service.settings import WatchSettings
 from radlite_fhir.writers.fhir import SchemaViolation
@@ -113,6 +114,7 @@ class Service:
         self._cross_device = not filesystems.same_filesystem(settings.inbox, self.work)
         self._check_filesystems(state)
         self.ledger = Ledger(state / "ledger.sqlite3")
+        self.locks = ClaimLocks(state / "locks")  # claim ownership among workers
         self.metrics = Metrics()
         self._seen: dict[str, tuple[int, float]] = {}  # name -> (size, mtime) at last scan
         self._ready: deque[Path] = deque()  # ready at the last scan, not yet claimed
@@ -168,6 +170,17 @@ class Service:
         worker took it first, or when it changed since the scan found it stable (it is
         given back to the inbox for the next scan)."""
         claim = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+        self.locks.try_hold(claim)  # a new name: ours before its folder exists
+        try:
+            taken = self._claim(path, claim)
+        except BaseException:
+            self.locks.release(claim)
+            raise
+        if taken is None:
+            self.locks.release(claim)
+        return taken
+
+    def _claim(self, path: Path, claim: str) -> Path | None:
         if not self._cross_device:
             folder = self.work / claim
             folder.mkdir()
@@ -237,7 +250,13 @@ class Service:
         """Claimed inputs not yet finished, oldest claim first, whose retry time has come."""
         out = []
         for folder in sorted(p for p in self.work.iterdir() if p.is_dir()):
-            entries = list(folder.iterdir())
+            if not self.locks.try_hold(folder.name):
+                continue  # another live worker's claim (processing, or waiting for a retry)
+            try:
+                entries = list(folder.iterdir())
+            except FileNotFoundError:  # settled by its worker since the listing
+                self.locks.release(folder.name)
+                continue
             files = [f for f in entries if not f.name.startswith(".")]
             if not files:
                 # a crash after the move out, before the folder was removed, or in a copy
@@ -245,6 +264,7 @@ class Service:
                 for leftover in entries:
                     leftover.unlink()
                 folder.rmdir()
+                self.locks.release(folder.name)
                 continue
             if self._held.get(folder.name, 0.0) > time.time():
                 continue
@@ -464,6 +484,7 @@ class Service:
         self.ledger.finish(claim, "failed", error=f"{exception}: {problems}")
         os.replace(path, _free_name(self.errors / path.name))
         path.parent.rmdir()
+        self.locks.release(claim)
         self._held.pop(claim, None)
         self.metrics.failed += 1
         log.warning(
@@ -497,6 +518,7 @@ class Service:
         else:
             os.replace(path, _free_name(self.processed / path.name))
         path.parent.rmdir()
+        self.locks.release(claim)
         self._held.pop(claim, None)
 
     def recover(self) -> int:
@@ -506,6 +528,7 @@ class Service:
         without being processed again)."""
         for stale in self.settings.outbox.glob(".*.tmp"):
             stale.unlink(missing_ok=True)
+        self.locks.sweep({folder.name for folder in self.work.iterdir()})
         with os.scandir(self.settings.inbox) as entries:
             staged = [Path(e.path) for e in entries if e.name.startswith(STAGING_PREFIX)]
         for path in staged:  # a copy to another filesystem the crash interrupted
