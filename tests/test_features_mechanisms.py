@@ -152,3 +152,14 @@ def test_a_negated_mention_in_the_examination_name_does_not_apply_a_system() -> 
     text = "CT chest: a 7 mm solid nodule in the right upper lobe, new since last year.\n"
     assert read(text, "CT chest, follow-up of a known nodule, not screening").system is None
     assert read(text, "CT chest low-dose screening").system is RadsSystem.LUNG_RADS
+
+
+def test_an_examination_name_that_names_nothing_leaves_the_choice_to_the_report() -> None:
+    text = (
+        "Low-dose CT chest, annual lung screening.\n"
+        "Right lower lobe: 9 mm solid nodule, new since last year.\n"
+    )
+    # A document title decides nothing: the report's own title and words do.
+    assert read(text, "Diagnostic Imaging Report").system is RadsSystem.LUNG_RADS
+    # A name that does say something still decides: a radiograph is no screening CT.
+    assert read(text, "XR chest PA and lateral").system is None

@@ -387,3 +387,46 @@ def test_enriched_sr_keeps_a_source_in_any_character_set(charset: str, tmp_path:
     assert finding in _texts(enriched)
     assert {"BI-RADS 4 “≥”", UNICODE_IMPRESSION} <= set(_texts(enriched.ContentSequence[kept]))
     assert _errors(path) == []
+
+
+@pytest.mark.parametrize("flavour", ["basic-text", "comprehensive-3d"])
+def test_enriched_sr_carries_the_deciding_features_inferred_from_text(
+    tmp_path: Path, flavour: str
+) -> None:
+    """`--format enriched` (issue 15 item 4): under the computed category of the AI findings,
+    each deciding feature as a CODE (terms, yes/no) or NUM (mm) item that HAS PROPERTIES of
+    the result, INFERRED FROM the report's words; the file passes the validators. The source's
+    document title names no examination, so the report's own words decide the system."""
+    from radlite_fhir.tasks.rads import RadsTask
+
+    text = (
+        "MR liver, multiphase. Background: alcohol-related cirrhosis.\n"
+        "Segment 4A: 17 mm observation with nonrim arterial phase hyperenhancement and an "
+        "enhancing capsule; no washout.\n"
+    )
+    source = make_sr(tmp_path / f"{flavour}.dcm", {"findings": text}, flavour, extras=False)
+    report = read_path(source, 10_000_000).reports[0]
+    findings = Findings(report=report, results=tuple(RadsTask().interpret(report, {})))
+    path = tmp_path / f"{flavour}.enriched.dcm"
+    path.write_bytes(enriched_sr_bytes(findings, RECORDED))
+    ai = dcmread(path).ContentSequence[-1]
+    (coded,) = [i for i in ai.ContentSequence if i.RelationshipType == "CONTAINS"]
+    assert coded.ConceptCodeSequence[0].CodeMeaning.startswith("LR-4")  # 10-19, capsule only
+    features = {
+        str(i.ConceptNameCodeSequence[0].CodeMeaning): i
+        for i in coded.ContentSequence
+        if i.RelationshipType == "HAS PROPERTIES"
+    }
+    assert features["capsule"].ConceptCodeSequence[0].CodeMeaning == "Yes"
+    assert features["washout"].ConceptCodeSequence[0].CodeMeaning == "No"
+    assert float(features["size"].MeasuredValueSequence[0].NumericValue) == 17.0
+    for item in features.values():
+        (evidence,) = item.ContentSequence
+        assert evidence.RelationshipType == "INFERRED FROM" and evidence.TextValue in text
+    assert features["washout"].ContentSequence[0].TextValue == "no washout"
+    assert _errors(path) == []
+    code, dump = _run(["dsrdump", str(path)])
+    assert code == 0
+    assert '<has properties NUM:(,,"size")="17" (mm,UCUM,"millimeter")>' in dump
+    _, pixelmed = _run([*PIXELMED, str(path)])
+    assert [line for line in pixelmed.splitlines() if line.startswith("Error")] == []

@@ -158,17 +158,23 @@ def examination_title(text: str) -> str | None:
     when that is a title (no "Heading:" in it), or an "Exam: ..." line among the first lines,
     when it names a modality (each system's first `exam` group in the lexicon). A modality named
     elsewhere ("recommend thyroid ultrasound" in a CT report) is not the examination's."""
-    lexicon = load_lexicon()
     lines = [line for line in text.splitlines() if line.strip()][:TITLE_LINES]
     candidates = [m.group("t") for line in lines if (m := _TITLE_LABEL.match(line))]
     if lines and ":" not in lines[0]:
         candidates.insert(0, lines[0])
-    for title in candidates:
-        if any(
-            words.exam_groups[0].search(title) for words in lexicon.systems if words.exam_groups
-        ):
-            return title.strip()
-    return None
+    return next((title.strip() for title in candidates if names_modality(title)), None)
+
+
+def names_modality(name: str) -> bool:
+    """Whether an examination's name names a modality (a system's first `exam` group)."""
+    return any(w.exam_groups[0].search(name) for w in load_lexicon().systems if w.exam_groups)
+
+
+def names_examination(name: str) -> bool:
+    """Whether an examination's name says anything a system's `exam` groups know (a modality
+    or a body part): a generic document title ("Diagnostic Imaging Report") does not and
+    decides nothing, while "XR chest" still rules out a CT system."""
+    return any(group.search(name) for w in load_lexicon().systems for group in w.exam_groups)
 
 
 def choose_system(text: str, exam: str | None) -> tuple[RadsSystem | None, tuple[Grounded, ...]]:
@@ -176,9 +182,11 @@ def choose_system(text: str, exam: str | None) -> tuple[RadsSystem | None, tuple
     study", does not count); several: the one with most lesion words in the text. The evidence
     is the first match of each group in the text. Without an examination name, the report's
     own title names the examination where it names a modality (`examination_title`): a thyroid
-    nodule on a CT neck is no TI-RADS case, whatever ultrasound the report recommends."""
+    nodule on a CT neck is no TI-RADS case, whatever ultrasound the report recommends. An
+    examination name that names neither a modality nor a body part (an SR's "Diagnostic Imaging
+    Report") counts as none."""
     lexicon = load_lexicon()
-    exam = exam or examination_title(text)
+    exam = exam if exam and names_examination(exam) else examination_title(text)
     candidates: list[tuple[int, SystemWords, tuple[Grounded, ...]]] = []
     for words in lexicon.systems:
         evidence: list[Grounded] = []

@@ -22,6 +22,7 @@ Specific Character Set "ISO_IR 192" and reads back equal; control characters a V
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -291,6 +292,41 @@ def _group(tables: CodeTables, result: TaskResult, sop_uid: str) -> Any:
 
 YES = DicomCode("373066001", "SCT", "Yes")
 NO = DicomCode("373067005", "SCT", "No")
+MILLIMETRE = DicomCode("mm", "UCUM", "millimeter")
+
+
+@dataclass(frozen=True)
+class _FeatureEntry:
+    """One deciding feature as the SR codes it: its concept, its value (a coded term, yes/no,
+    or a size in mm) and the report's words that state it."""
+
+    concept: DicomCode
+    value: DicomCode | float
+    text: str
+
+
+def _feature_entries(tables: CodeTables, result: TaskResult) -> list[_FeatureEntry]:
+    """The deciding features of a guideline-computed category, one entry per value (a list
+    of terms gives one each), coded from the same tables as the FHIR Observation's components."""
+    system = result.detail.get("system")
+    entries: list[_FeatureEntry] = []
+    for feature in result.detail.get("features") or []:
+        name, value = feature["name"], feature["value"]
+        concept = tables.dicom_code(
+            tables.rads_feature_concept(system, name),
+            name.removesuffix("_mm").replace("_", " "),
+        )
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, bool):
+                coded: DicomCode | float = YES if item else NO
+            elif isinstance(item, float):
+                coded = item
+            else:
+                coded = tables.dicom_code(
+                    tables.rads_feature_value(system, name, str(item)), str(item).replace("_", " ")
+                )
+            entries.append(_FeatureEntry(concept, coded, feature["text"]))
+    return entries
 
 
 def _feature_items(tables: CodeTables, result: TaskResult) -> tuple[list[Any], list[Any]]:
@@ -300,42 +336,45 @@ def _feature_items(tables: CodeTables, result: TaskResult) -> tuple[list[Any], l
     import highdicom as hd
     from highdicom.sr import CodedConcept, RelationshipTypeValues, TextContentItem
 
-    system = result.detail.get("system")
     evidence = _concept(tables.dicom_sr["evidence"])
     evaluations: list[Any] = []
     measurements: list[Any] = []
-    for feature in result.detail.get("features") or []:
-        name, value = feature["name"], feature["value"]
-        concept = _coded(
-            tables.dicom_code(
-                tables.rads_feature_concept(system, name),
-                name.removesuffix("_mm").replace("_", " "),
-            )
-        )
-        source = TextContentItem(
-            name=evidence,
-            value=feature["text"],
-            relationship_type=RelationshipTypeValues.INFERRED_FROM,
-        )
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, float):
-                measurement = hd.sr.Measurement(
+    for entry in _feature_entries(tables, result):
+        concept = _coded(entry.concept)
+        if isinstance(entry.value, float):
+            measurements.append(
+                hd.sr.Measurement(
                     name=concept,
-                    value=item,
+                    value=entry.value,
                     unit=CodedConcept("mm", "UCUM", "millimeter"),
                 )
-                measurements.append(measurement)
-                continue
-            if isinstance(item, bool):
-                code = YES if item else NO
-            else:
-                code = tables.dicom_code(
-                    tables.rads_feature_value(system, name, str(item)), str(item).replace("_", " ")
-                )
-            evaluation = hd.sr.QualitativeEvaluation(name=concept, value=_coded(code))
-            evaluation[0].ContentSequence = [source]
-            evaluations.append(evaluation)
+            )
+            continue
+        source = TextContentItem(
+            name=evidence,
+            value=entry.text,
+            relationship_type=RelationshipTypeValues.INFERRED_FROM,
+        )
+        evaluation = hd.sr.QualitativeEvaluation(name=concept, value=_coded(entry.value))
+        evaluation[0].ContentSequence = [source]
+        evaluations.append(evaluation)
     return evaluations, measurements
+
+
+def _enriched_features(tables: CodeTables, result: TaskResult) -> list[Any]:
+    """The deciding features under a coded result of the enriched SR's AI findings: a CODE
+    item per term and a NUM item in mm per size, each HAS PROPERTIES of the result and INFERRED
+    FROM the report's words (the enriched tree is Comprehensive SR, which allows both)."""
+    evidence = _code_entry(tables.dicom_sr["evidence"])
+    items = []
+    for entry in _feature_entries(tables, result):
+        if isinstance(entry.value, float):
+            item = _content("NUM", "HAS PROPERTIES", entry.concept, millimetres=entry.value)
+        else:
+            item = _content("CODE", "HAS PROPERTIES", entry.concept, code=entry.value)
+        item.ContentSequence = [_content("TEXT", "INFERRED FROM", evidence, text=entry.text)]
+        items.append(item)
+    return items
 
 
 def _placeholder_group() -> Any:
@@ -538,6 +577,7 @@ def _ai_findings(tables: CodeTables, findings: Findings, models: list[ModelInfo]
                     text=result.evidence.text,
                 )
             )
+        children.extend(_enriched_features(tables, result))
         item.ContentSequence = children
         items.append(item)
     impression = _impression(findings)
@@ -561,6 +601,7 @@ def _content(
     code: DicomCode | None = None,
     text: str | None = None,
     uid: str | None = None,
+    millimetres: float | None = None,
 ) -> Any:
     """One SR content item built with pydicom (the enriched SR extends a tree highdicom did
     not build)."""
@@ -575,4 +616,9 @@ def _content(
         item.TextValue = text
     if uid is not None:
         item.UID = uid
+    if millimetres is not None:
+        measured = Dataset()
+        measured.NumericValue = f"{millimetres:g}"
+        measured.MeasurementUnitsCodeSequence = [_coded(MILLIMETRE)]
+        item.MeasuredValueSequence = [measured]
     return item
