@@ -147,6 +147,38 @@ class CodeTables:
     def tnm_method(self) -> Coding:
         return self.coding(self.tnm["method"])
 
+    # --- stage group (stated only) --------------------------------------------------------
+    def stage_groups(self) -> list[str]:
+        """The AJCC stage groups a report may state ('IIIA', '0is', ...)."""
+        return list(self.tnm["stage_group"]["groups"])
+
+    def stage_group_concept(self, pathologic: bool) -> list[Coding]:
+        kind = "pathologic" if pathologic else "clinical"
+        return [self.coding(c) for c in self.tnm["stage_group"]["concepts"][kind]]
+
+    def stage_group_value(self, prefixed: str) -> list[Coding]:
+        """Codings for 'cIIIA', 'pIV', ...: the SNOMED AJCC stage concept where the table
+        has one (it names the group, clinical or pathologic alike), and ours."""
+        out: list[Coding] = []
+        known = self.tnm["stage_group"]["snomed_values"].get(prefixed[1:])
+        if known:
+            out.append(
+                {
+                    "system": self.systems["snomed"],
+                    "code": known["code"],
+                    "display": known["display"],
+                }
+            )
+        out.append(
+            {
+                "system": self.uri("ajcc-stage-group"),
+                "code": prefixed,
+                "display": f"AJCC {'pathologic' if prefixed[0] == 'p' else 'clinical'} "
+                f"stage group {prefixed[1:]}",
+            }
+        )
+        return out
+
     def observation_code(self, *path: str) -> list[Coding]:
         node: Any = self.observations
         for key in path:
@@ -242,6 +274,25 @@ def _codings(
     return tuple(out)
 
 
+def _check_stage_group(table: Any) -> None:
+    where = "mappings/tnm.yaml: stage_group"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} is missing")
+    for kind in ("clinical", "pathologic"):
+        if not (table.get("concepts") or {}).get(kind):
+            raise ConfigError(f"{where}: no {kind} concept")
+    groups = [str(g) for g in table.get("groups") or []]
+    if not groups:
+        raise ConfigError(f"{where}: no groups")
+    table["groups"] = groups  # '0' is read as a number unless quoted
+    unknown = [g for g in table.get("snomed_values") or {} if str(g) not in groups]
+    if unknown:
+        raise ConfigError(f"{where}: snomed_values names unknown {', '.join(map(str, unknown))}")
+    for key in ("other_systems", "not_tnm"):
+        if not all(isinstance(w, str) and w for w in table.get(key) or []):
+            raise ConfigError(f"{where}: {key} is not a list of words")
+
+
 @cache
 def load_code_tables() -> CodeTables:
     """Load and check every table; a broken table stops start-up with the file named."""
@@ -295,6 +346,7 @@ def load_code_tables() -> CodeTables:
         axis, category = prefixed[1], prefixed[1:]
         if category not in tnm["categories"][axis]:
             raise ConfigError(f"mappings/tnm.yaml: snomed_values names unknown {prefixed}")
+    _check_stage_group(tnm.get("stage_group"))
     return CodeTables(
         systems=systems,
         rads=rads,

@@ -208,7 +208,7 @@ def test_the_outputs_cover_every_format_and_the_model_result_kinds(
     assert {"Device", "Observation", "Provenance", "DiagnosticReport", "DocumentReference"} <= types
     # RADS from the text and from the model, TNM, entities, impression, discordance, absent
     assert {"19005-8", "anatomy", "observation-absent", "rads-assessment"} <= codes
-    assert {"21905-5", "21906-3", "21907-1"} <= codes
+    assert {"21905-5", "21906-3", "21907-1", "21908-9"} <= codes  # TNM and a stated stage group
 
 
 def test_every_output_passes_the_r4_json_schema(all_outputs: list[Output]) -> None:

@@ -6,7 +6,9 @@ import pytest
 
 from radlite_fhir.report import Origin, Status
 from radlite_fhir.tasks.staging import (
+    STAGE_GROUP,
     StagingTask,
+    find_stage_groups,
     parse_m_answer,
     parse_n_answer,
     parse_structured,
@@ -74,3 +76,55 @@ def test_pathologic_string_keeps_its_prefix_and_x_is_not_coded() -> None:
         report("FINDINGS:\nNo tumour."), answers(tnm_staging="TX NX MX")
     )
     assert results == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("IMPRESSION:\nStage IIIA non-small cell lung cancer.", ("cIIIA", "Stage IIIA")),
+        ("Clinical stage IIB.", ("cIIB", "Clinical stage IIB")),
+        ("AJCC stage IIIC, cT3 N3 M0.", ("cIIIC", "AJCC stage IIIC")),
+        ("Pathologic stage group IV.", ("pIV", "Pathologic stage group IV")),
+        ("pStage IA2.", ("pIA2", "pStage IA2")),
+        ("Pathology: pT3N0M1, stage IV.", ("pIV", "stage IV")),  # beside a pathologic TNM
+        ("Stage IIIa adenocarcinoma.", ("cIIIA", "Stage IIIa")),
+        ("Stage IV A disease.", ("cIVA", "Stage IV A")),
+        ("Stage 0is.", ("c0is", "Stage 0is")),
+    ],
+)
+def test_a_stated_stage_group_is_coded_as_stated(text: str, expected: tuple) -> None:
+    [result] = [r for r in StagingTask().interpret(report(text), {}) if r.kind == STAGE_GROUP]
+    assert (result.value, result.evidence.text) == expected
+    assert (result.origin, result.status, result.model) == (Origin.TEXT, Status.CODED, None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FIGO stage IIIA endometrial carcinoma.",  # another staging system
+        "FIGO (2009 classification) stage grouping: IB2.",
+        "Ann Arbor stage II.",
+        "Stage IV lymphoma.",  # TNM does not stage it
+        "Stage IV chronic kidney disease.",
+        "Stage II pressure ulcer over the sacrum.",
+        "Tanner stage II.",
+        "No stage IV disease.",  # negated
+        "Stage II-III.",  # a range
+        "Stage IIIA/B.",
+        "ypStage IIA after neoadjuvant therapy.",  # post-therapy
+        "T Stage: 2 N Stage: 0 M Stage: 0",  # the axes, not a group
+        "cT3 N3 M0.",  # never computed from the categories
+        "stage i",
+    ],
+)
+def test_what_is_not_a_stated_stage_group(text: str) -> None:
+    assert find_stage_groups(text) == []
+    assert [r for r in StagingTask().interpret(report(text), {}) if r.kind == STAGE_GROUP] == []
+
+
+def test_the_impression_stage_group_wins_and_the_model_is_never_asked_for_it() -> None:
+    text = "HISTORY:\nStage IIA breast cancer.\nIMPRESSION:\nNew liver lesions: stage IV."
+    results = StagingTask().interpret(report(text), answers(tnm_staging="T2 N1 M1"))
+    [group] = [r for r in results if r.kind == STAGE_GROUP]
+    assert group.value == "cIV" and group.raw_answer is None
+    assert {r.kind for r in results} == {"T", "N", "M", STAGE_GROUP}

@@ -432,3 +432,29 @@ def test_the_rules_agent_says_what_the_rules_did() -> None:
     assert computed["entry"][-1]["resource"]["agent"][0]["who"]["display"].endswith(
         "rules (explicit statements and ACR decision tables, no model)"
     )
+
+
+def test_a_stated_stage_group_gets_mcodes_codes_and_no_profile() -> None:
+    from radlite_fhir.tasks.staging import StagingTask
+
+    for text, codes, value in [
+        (
+            "IMPRESSION:\nLung cancer, cT3 N3 M0, clinical stage IIIC.",
+            ["399537006", "21908-9"],
+            ["1222806003", "cIIIC"],  # SNOMED where mCODE's examples give it
+        ),
+        ("Pathologic stage IIA.", ["399588009", "21902-2"], ["pIIA"]),
+    ]:
+        source = report(text)
+        results = tuple(StagingTask().interpret(source, {}))
+        [group] = [
+            o
+            for o in _observations(Findings(source, results))
+            if o["code"]["coding"][1:]
+            and o["code"]["coding"][0]["code"] in ("399537006", "399588009")
+        ]
+        assert [c["code"] for c in group["code"]["coding"]] == codes
+        assert [c["code"] for c in group["valueCodeableConcept"]["coding"]] == value
+        assert group["method"]["coding"][0]["code"] == "897275008"
+        assert "meta" not in group  # copied from the report: no AI label, no mCODE profile
+        assert "focus" not in group and "hasMember" not in group

@@ -36,6 +36,7 @@ from radlite_fhir.report import (
     TaskResult,
     digest,
 )
+from radlite_fhir.tasks.staging import STAGE_GROUP
 from radlite_fhir.writers.fhir_input_prompt import input_prompt_document, prompt_template
 from radlite_fhir.writers.fhir_model_card import model_card_document
 
@@ -475,6 +476,21 @@ class FhirBuilder:
                 "valueCodeableConcept": {
                     "coding": tables.tnm_value(result.value),
                     "text": result.value,
+                },
+            }
+        if result.kind == STAGE_GROUP and result.value:
+            # Stated by the report (tasks/staging.py), never computed: mCODE's stage group
+            # codes and method, no mCODE profile claimed (docs/standards.md).
+            pathologic = result.value.startswith("p")
+            return {
+                "code": {
+                    "coding": tables.stage_group_concept(pathologic),
+                    "text": f"{'Pathologic' if pathologic else 'Clinical'} stage group",
+                },
+                "method": {"coding": [tables.tnm_method()]},
+                "valueCodeableConcept": {
+                    "coding": tables.stage_group_value(result.value),
+                    "text": f"Stage {result.value[1:]}",
                 },
             }
         if result.kind == "impression":
