@@ -26,6 +26,7 @@ from radlite_fhir.fhir_schema import resource_types, schema_errors
 from radlite_fhir.readers.files import read_limited
 from radlite_fhir.readers.html_text import HtmlRefused, html_to_text
 from radlite_fhir.readers.pdf_text import PdfRefused, pdf_text
+from radlite_fhir.readers.rtf_text import RtfRefused, rtf_text
 from radlite_fhir.report import Report, digest
 from radlite_fhir.sections import split_sections
 
@@ -300,16 +301,19 @@ def _report(
 
 
 class BodyKind(StrEnum):
-    """How a presentedForm body is read: as text, as (X)HTML, or a PDF's text layer."""
+    """How a presentedForm body is read: as text, as (X)HTML, a PDF's text layer, or RTF."""
 
     TEXT = "text"
     HTML = "html"
     PDF = "pdf"
+    RTF = "rtf"
 
 
 # presentedForm MIME types read as report text (US Core sends application/xhtml and
-# application/pdf; text/rtf has no maintained reader we keep, so it is not listed).
+# application/pdf; dictation systems and older RIS send RTF, text/rtf or application/rtf).
 BODY_KINDS = {
+    "text/rtf": BodyKind.RTF,
+    "application/rtf": BodyKind.RTF,
     "text/plain": BodyKind.TEXT,
     "text/html": BodyKind.HTML,
     "application/xhtml": BodyKind.HTML,
@@ -359,6 +363,11 @@ def _report_text(
                 text = pdf_text(raw)
             except PdfRefused as exc:
                 raise InputError(path, f"{label}: presentedForm is {exc}", line) from None
+        elif body is BodyKind.RTF:
+            try:
+                text = rtf_text(raw)
+            except RtfRefused as exc:
+                raise InputError(path, f"{label}: presentedForm is {exc}", line) from None
         else:
             decoded = _decode(path, raw, charset, label, line)
             text = _html_text(path, decoded, label, line) if body is BodyKind.HTML else decoded
@@ -381,7 +390,7 @@ def _report_text(
         )
     raise InputError(
         path,
-        f"{label} carries no report text (no text, HTML, XHTML or PDF presentedForm, "
+        f"{label} carries no report text (no text, HTML, XHTML, PDF or RTF presentedForm, "
         "no conclusion, no narrative)",
         line,
     )
