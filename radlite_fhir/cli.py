@@ -118,9 +118,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
         raise UsageError(f"unknown modes {unknown} (choose from {', '.join(MODES)})")
-    spec = Registry.load().get(args.model)
-    document = run_bench(spec, args.data, args.reports, args.threads or default_threads(), modes)
-    print(format_table(document))
+    if args.scale:
+        from radlite_fhir.bench_scale import ScaleMode, format_scale, run_scale
+
+        workers = [int(n) for n in args.workers.split(",") if n.strip()]
+        document = run_scale(
+            args.reports, args.per_shard, workers, args.threads or 1, args.model, args.tasks,
+            [ScaleMode(m) for m in args.scale_modes.split(",") if m.strip()],
+        )  # fmt: skip
+        print(format_scale(document))
+    else:
+        spec = Registry.load().get(args.model)
+        threads = args.threads or default_threads()
+        document = run_bench(spec, args.data, args.reports, threads, modes)
+        print(format_table(document))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     print(f"written {args.json}")
@@ -518,6 +529,22 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="llama.cpp threads (default: $RADLITE_THREADS or physical cores)",
+    )
+    bench.add_argument(
+        "--scale",
+        action="store_true",
+        help="instead: throughput with 1, 2, ... workers through convert, watch --workers, "
+        "watch with a shared llama-server, and bulk on Ray, on the samples' reports",
+    )
+    bench.add_argument("--workers", default="1,2", help="--scale: worker counts (default 1,2)")
+    bench.add_argument("--per-shard", type=int, default=5, help="--scale: reports per shard")
+    bench.add_argument(
+        "--scale-modes",
+        default="watch,watch+server,bulk",
+        help="--scale: comma-separated watch, watch+server, bulk (convert always runs once)",
+    )
+    bench.add_argument(
+        "--tasks", default="rads,staging,ner,impression", help="--scale: tasks (default: all)"
     )
     bench.add_argument(
         "--modes",

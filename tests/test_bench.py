@@ -54,3 +54,22 @@ def test_bench_runs_every_mode_and_writes_json(
     assert document["ceiling"]["prompt_rate"] > 0 and document["peak_rss_mb"] > 0
     printed = capsys.readouterr().out
     assert "llama.cpp ceiling" in printed and "targets:" in printed
+
+
+@pytest.mark.model
+def test_bench_scale_codes_every_report_alike_in_every_front_end(
+    home_with_models: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """convert, watch --workers and watch through a shared llama-server write the same
+    Observation identifiers for the same reports (the scale bench compares them)."""
+    out = tmp_path / "scale.json"
+    arguments = ["bench", "--scale", "--reports", "4", "--per-shard", "2", "--workers", "1",
+                 "--scale-modes", "watch,watch+server", "--tasks", "rads", "--model",
+                 "smollm2-135m", "--json", str(out)]  # fmt: skip
+    assert main(arguments) == 0
+    document = json.loads(out.read_text())
+    modes = [(r["mode"], r["workers"]) for r in document["rounds"]]
+    assert modes == [("convert", 1), ("watch", 1), ("watch+server", 1)]
+    assert all(r["same_identifiers"] for r in document["rounds"])
+    assert all(r["reports"] == 4 and r["end_to_end_per_min"] > 0 for r in document["rounds"])
+    assert "x linear" in capsys.readouterr().out
