@@ -117,3 +117,63 @@ def test_a_cyst_described_by_its_fluid_signal_is_definitely_benign() -> None:
     reading = read(text, "CT liver multiphase")
     assert reading.lesions[0].values()["benign"] == "definitely_benign"
     assert reading.assessment().category == "1"
+
+
+def test_a_mean_restated_after_a_prior_size_is_prior_too() -> None:
+    from radlite_fhir.features.lexicon import load_lexicon
+    from radlite_fhir.features.text import measurements
+
+    text = "It measures 9.1 x 8.3 mm (mean 8.7 mm); previously 6.4 x 5.2 mm, mean 5.8 mm."
+    found = measurements(load_lexicon(), text, 0, len(text))
+    assert [(m.max_mm, m.prior) for m in found] == [
+        (9.1, False),
+        (8.7, False),
+        (6.4, True),
+        (5.8, True),
+    ]
+
+
+def test_a_clause_giving_only_the_prior_size_belongs_to_the_current_nodule() -> None:
+    # The earlier size after a semicolon is the same nodule's history: 8.5 vs 6.0 mm is growth.
+    text = (
+        "Low-dose CT, annual lung cancer screening. Comparison: LDCT one year ago.\n"
+        "Findings:\n"
+        "- Lingula: solid nodule 9 x 8 mm, mean 8.5 mm; previously 6 x 6 mm, mean 6.0 mm.\n"
+        "- Right upper lobe: solid nodule mean 3 mm, unchanged.\n"
+    )
+    reading = read(text, "CT chest low dose screening")
+    assert reading.lesions[0].values()["change"] == "growing"
+    assert reading.assessment().category == "4B"  # growing solid >= 8 mm -> 4B
+
+
+def test_a_lesion_named_on_the_other_side_is_another_lesion_even_after_the() -> None:
+    text = (
+        "Low-dose CT lung screening, second round.\n"
+        "Findings: There is a new solid nodule in the right middle lobe measuring 7 x 6 mm "
+        "(mean 6.5 mm). The densely calcified granuloma in the left lower lobe is unchanged.\n"
+    )
+    reading = read(text, "LDCT chest screening")
+    assert len(reading.lesions) == 2
+    assert "benign_features" not in reading.lesions[0].values()
+    assert reading.assessment().category == "4A"  # new solid 6 to < 8 mm -> 4A
+    same_side = text.replace("left lower lobe", "right lower lobe")
+    assert len(read(same_side, "LDCT chest screening").lesions) == 1  # "the ..." refers back
+
+
+def test_the_bulleted_lines_under_an_item_label_are_that_items_own() -> None:
+    text = (
+        "MRI prostate, multiparametric.\n"
+        "Findings:\n"
+        "Target 1:\n"
+        "- Site: right peripheral zone, base, posterolateral\n"
+        "- Dimension: 8 mm\n"
+        "- ADC: mildly hypointense on ADC, focal\n"
+        "- DCE: positive, focal early enhancement\n"
+        "\n"
+        "Central gland: enlarged with BPH.\n"
+    )
+    reading = read(text, "MRI prostate")
+    (lesion,) = reading.lesions
+    values = lesion.values()
+    assert values["zone"] == "peripheral" and values["dce"] == "positive"
+    assert reading.assessment().category == "4"  # PZ DWI 3 + DCE positive -> 4

@@ -54,6 +54,7 @@ _ITEM_WORDS_RE = re.compile(rf"\b(?:{_ITEM_WORDS})\b", re.IGNORECASE)
 _ITEM_HEADING = re.compile(
     rf"^\s*(?:[-•*]\s*)?(?:{_ITEM_WORDS})\s*#?\s*\d+\s*[:.)-]?\s*$", re.IGNORECASE
 )
+_BULLET = re.compile(r"^\s*[-•*]\s")
 _REFERRING = re.compile(
     r"\b(?:the|this|that|these|those|said|same|its)\s+(?:[\w-]+\s+){0,3}$", re.IGNORECASE
 )
@@ -281,8 +282,26 @@ def _has_feature(
     return False
 
 
+_LABEL_WORD = re.compile(r"^\s*(?:[-•*]\s*)?(?P<w>[A-Za-z]+)\s*#?\s*\d+\s*[:.)-]?\s*$")
+
+
+def _item_label(words: SystemWords, line: str) -> bool:
+    """Whether a line is only an item's label: a generic item word or one of the system's own
+    lesion words and a number ("Observation 1:", "Target 2:", "Nodule #3")."""
+    if _ITEM_HEADING.match(line):
+        return True
+    match = _LABEL_WORD.match(line)
+    return bool(match and words.lesion.fullmatch(match.group("w")))
+
+
 def _sized(lexicon: Lexicon, text: str, unit: Unit) -> bool:
     return any(not m.prior for m in measurements(lexicon, text, unit.start, unit.end))
+
+
+def _prior_sized(lexicon: Lexicon, text: str, unit: Unit) -> bool:
+    """Whether the sentence gives an earlier examination's size ("previously 5 x 4 mm"): with
+    no size of today's, a clause about the current lesion's past, so it belongs to that lesion."""
+    return any(m.prior for m in measurements(lexicon, text, unit.start, unit.end))
 
 
 def split_lesions(
@@ -290,21 +309,25 @@ def split_lesions(
 ) -> list[list[Unit]]:
     """Group the sentences into lesions.
 
-    A sentence starts a lesion when it names a lesion (a lesion word that is neither negated
-    nor referring back, "the nodule") and there is no lesion yet, or it brings a list marker
-    or a location heading, or a size while the current lesion already has one. A sentence with
-    no lesion word starts one when it states a feature under a list marker or a location
-    heading ("- Left lower lobe: 5 x 4 mm", "PZ: wedge-shaped ADC hypointensity"). A lesion
-    word with no size, followed by such items, is a heading ("two solid nodules:") whose words
-    each item inherits. A sentence that states a feature, or refers back ("it", "at this
-    site"), belongs to the current lesion, or to the last one; a sentence about another
-    structure (`not_lesion` as its subject) or one whose lesion words are all negated ("no other
-    nodule") ends it; other sentences are passed over. Lines that label a feature ("T2: 3/5")
-    always continue. A line that is only an item's label ("Observation 1:") opens a lesion of
-    its own, so the template lines under it ("Type: solid", "Status: new") belong to that item
-    and not to the one before. Under a table header row that names a lesion column
-    ("Observation | size | APHE"), each row is a lesion of its own, read with that header. A
-    label that nothing follows, or a header row on its own, is no lesion.
+    A sentence starts a lesion when it names a lesion (a lesion word that is neither negated nor
+    referring back, "the nodule") and there is no lesion yet, or it brings a list marker or a
+    location heading, or a size while the current lesion already has one. A sentence with no
+    lesion word starts one when it states a feature under a list marker or a location heading
+    ("- Left lower lobe: 5 x 4 mm", "PZ: wedge-shaped ADC hypointensity"). A lesion word with no
+    size, followed by such items, is a heading ("two solid nodules:") whose words each item
+    inherits. A sentence that states a feature, refers back ("it", "at this site") or gives only
+    a prior size ("; previously 6 x 5 mm"), belongs to the current lesion, or to the last one; a
+    sentence about another structure (`not_lesion` as its subject) or one whose lesion words are
+    all negated ("no other nodule") ends it; other sentences are passed over. Lines that label a
+    feature ("T2: 3/5") always continue. A line that is only an item's label ("Observation 1:")
+    opens a lesion of its own, so the template lines under it ("Type: solid", "Status: new")
+    belong to that item and not to the one before; until a blank line or another lesion, the
+    lines under it that name no lesion, and bulleted lines, are that item's ("- Location: left
+    PZ", "- DWI: 3"), whatever markers or location words they carry. A sentence whose lesion
+    lies on the other side (right, left, a lobe's abbreviation) from the current lesion's is
+    another lesion, even worded as "the ...". Under a table header row that names a lesion
+    column ("Observation | size | APHE"), each row is a lesion of its own, read with that
+    header. A label that nothing follows, or a header row on its own, is no lesion.
     """
     lesions: list[list[Unit]] = []
     labels: set[int] = set()  # units that only label what follows: item labels, table headers
@@ -316,8 +339,10 @@ def split_lesions(
         span_units = units(text, span_start, span_end)
         tables = table_cells(text, span_units)
         labels |= {start for start, cells in tables.items() if not cells}
-        labels |= {u.start for u in span_units if _ITEM_HEADING.match(u.text)}
+        labels |= {u.start for u in span_units if _item_label(words, u.text)}
         row_header: Unit | None = None
+        item: list[Unit] | None = None  # the lesion an item label opened, while its block runs
+        seen = span_start
         for unit in span_units:
             cells = tables.get(unit.start)
             if cells == []:  # a header row: its rows are lesions when it names a lesion column
@@ -334,11 +359,16 @@ def split_lesions(
                 lesions.append(current)
                 last = current
                 continue
-            if _ITEM_HEADING.match(unit.text):
+            if _item_label(words, unit.text):
                 current, header, current_sized = [unit], None, False
                 lesions.append(current)
-                last = current
+                last = item = current
                 continue
+            if item is not None and (
+                current is not item or _PARAGRAPH.search(text, seen, unit.start)
+            ):
+                item = None  # the item's block ends at a blank line or another lesion
+            seen = unit.end
             found = list(words.lesion.finditer(text, unit.start, unit.end))
             anchors = [m for m in found if not negated(lexicon, text, m.start(), m.end())]
             other = words.not_lesion is not None and any(
@@ -351,6 +381,7 @@ def split_lesions(
                 for m in words.not_lesion.finditer(text, unit.start, unit.end)
             )
             sized = _sized(lexicon, text, unit)
+            earlier_size = not sized and _prior_sized(lexicon, text, unit)
             feature = _has_feature(lexicon, words, text, unit)
             stated = feature and _has_feature(lexicon, words, text, unit, affirmed=True)
             marker = bool(_LIST_MARKER.search(unit.text))
@@ -359,8 +390,11 @@ def split_lesions(
             referring = bool(anchors) and all(
                 _REFERRING.search(text, max(0, m.start() - 40), m.start()) for m in anchors
             )
+            elsewhere = current is not None and _other_side(text, current, unit)
             if referring:  # "the segment 7 observation": the lesion it names, or the last one
-                named = _named_lesion(text, lesions, anchors) or current or last
+                named = _named_lesion(text, lesions, anchors)
+                if named is None and not elsewhere:
+                    named = current or last
                 if named is not None:
                     named.append(unit)
                     current = named
@@ -380,12 +414,16 @@ def split_lesions(
                 continue
             if other:
                 continue  # about another structure: neither a lesion nor its features
+            if item is not None and (not anchors or _BULLET.match(unit.text)):
+                item.append(unit)  # "- Size: 9 mm" under "Lesion 1:": the item's own line
+                current_sized = current_sized or sized
+                continue
             if found and not anchors and not feature:
                 current, header = None, None
                 continue
             starts = False
             if anchors and not referring:
-                starts = current is None or located or (sized and current_sized)
+                starts = current is None or located or (sized and current_sized) or elsewhere
             elif not anchors and located and (stated or (sized and header is not None)):
                 starts = True
             if starts:
@@ -399,11 +437,29 @@ def split_lesions(
                 continue
             target = current if current is not None else (last if (refers or referring) else None)
             first_size = sized and not current_sized
-            if target is not None and (anchors or feature or first_size or refers):
+            if target is not None and (anchors or feature or first_size or refers or earlier_size):
                 target.append(unit)
                 current = target
                 current_sized = current_sized or sized
     return [lesion for lesion in lesions if not all(u.start in labels for u in lesion)]
+
+
+_SIDE = re.compile(
+    r"\b(?:(?P<r>right|RUL|RML|RLL)|(?P<l>left|LUL|LLL|lingula\w*))\b", re.IGNORECASE
+)
+
+
+def _sides(text: str, start: int, end: int) -> set[str]:
+    return {"right" if m.group("r") else "left" for m in _SIDE.finditer(text, start, end)}
+
+
+def _other_side(text: str, lesion: list[Unit], unit: Unit) -> bool:
+    """Whether a sentence places its lesion on the other side from the current lesion ("the
+    small granuloma in the right lower lobe" after a left upper lobe nodule): however it is
+    worded ("the ..."), it is another lesion."""
+    here = _sides(text, unit.start, unit.end)
+    before = set().union(*(_sides(text, u.start, u.end) for u in lesion))
+    return len(here) == 1 and len(before) == 1 and here != before
 
 
 def _named_lesion(

@@ -86,6 +86,13 @@ _NOW = re.compile(
     r"(?:on|at|in) (?:the |this )?(?:current|present|today'?s) (?:study|exam\w*|scan|imaging))\b",
     re.IGNORECASE,
 )
+# A size restated right after another as its mean ("7 x 6 mm, mean 6.5 mm"): the same
+# examination's size, so it is prior exactly when the size it restates is.
+_RESTATED = re.compile(
+    r"\s*[,(;]?\s*(?:i\.e\.\s*|that is\s*)?(?:mean|average)(?: (?:diameter|size|dimension))?"
+    r"(?: of)?\s*[:=]?\s*",
+    re.IGNORECASE,
+)
 _NUMBER_WORDS = {"a": 1, "single": 1}
 _VALUES = {w: i + 1 for i, w in enumerate(_ONES.split("|"))}
 _VALUES |= {w: i + 10 for i, w in enumerate(_TEENS.split("|"))}
@@ -233,6 +240,8 @@ def measurements(lexicon: Lexicon, text: str, start: int, end: int) -> list[Meas
             continue  # "below 10 mm": a threshold, not a size
         context = text[max(clause, match.start() - 60) : match.start()]
         prior = _prior(lexicon, near, context)
+        if out and _RESTATED.fullmatch(text, out[-1].end, match.start()):
+            prior = out[-1].prior  # "previously 5 x 4 mm, mean 4.5 mm": the same size's mean
         out.append(Measurement(dims, match.start(), match.end(), prior))
     return out
 
