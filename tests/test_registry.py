@@ -217,3 +217,34 @@ def test_a_catalog_part_without_wheel_hash_is_refused() -> None:
     body["source"][0] |= {"wheel_sha256": "a" * 64, "package": "some-part>=1.0"}
     with pytest.raises(ConfigError, match="NAME==VERSION"):
         _spec("m", body, builtin=True, where="catalog.toml")
+
+
+def test_a_models_runtime_is_kept_in_the_site_registry(home: Path) -> None:
+    from radlite_fhir.engine.registry import RuntimeKind
+
+    registry = Registry.load()
+    assert registry.get("default").runtime is RuntimeKind.IN_PROCESS
+    registry.set_runtime("radlite-mini", RuntimeKind.SERVER, url="http://127.0.0.1:8091")
+    again = Registry.load().get("default")  # a catalog model moved to a server pool
+    assert (again.runtime, again.server_url) == (RuntimeKind.SERVER, "http://127.0.0.1:8091")
+    assert Registry.load().get("qwen2.5-coder-0.5b").runtime is RuntimeKind.IN_PROCESS
+    Registry.load().set_runtime("radlite-mini", RuntimeKind.SERVER, slots=3)
+    spec = Registry.load().get("default")
+    assert (spec.server_url, spec.server_slots) == (None, 3)  # the product starts its own
+    Registry.load().set_runtime("radlite-mini", RuntimeKind.IN_PROCESS)
+    assert "runtime" not in (home / "registry.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("table", "problem"),
+    [
+        ('kind = "vllm"', "runtime.radlite-mini.kind: unknown runtime"),
+        ('kind = "llama-server"\nurl = "ftp://host/"', "runtime.radlite-mini.url: not an http"),
+        ('kind = "llama-server"\nslots = 0', "runtime.radlite-mini.slots: must be at least 1"),
+    ],
+)
+def test_a_bad_runtime_table_names_its_key(home: Path, table: str, problem: str) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "registry.toml").write_text(f"[runtime.radlite-mini]\n{table}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=problem):
+        Registry.load()
