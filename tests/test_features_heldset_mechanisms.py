@@ -177,3 +177,66 @@ def test_the_bulleted_lines_under_an_item_label_are_that_items_own() -> None:
     values = lesion.values()
     assert values["zone"] == "peripheral" and values["dce"] == "positive"
     assert reading.assessment().category == "4"  # PZ DWI 3 + DCE positive -> 4
+
+
+def test_a_probably_benign_mass_that_measures_larger_than_before_is_increasing() -> None:
+    # Atlas: a probably benign finding that grows is biopsied; growth read from the two sizes.
+    text = (
+        "Breast ultrasound, right, follow-up.\n"
+        "Findings: At 7 o'clock the oval, circumscribed, parallel solid mass measures "
+        "15 x 9 x 8 mm, previously 11 x 7 x 7 mm.\n"
+    )
+    reading = read(text, "US right breast")
+    assert reading.lesions[0].values()["change"] == "increasing"
+    assert reading.assessment().category == "4A"
+    steady = text.replace("previously 11 x 7 x 7 mm", "previously 14 x 9 x 8 mm")
+    assert read(steady, "US right breast").lesions[0].values()["change"] == "stable"
+
+
+def test_threshold_growth_from_two_sizes_needs_the_interval_stated() -> None:
+    # LI-RADS v2018: a size increase of >= 50% in <= 6 months is threshold growth.
+    text = (
+        "MRI liver with contrast. Comparison: MRI four months ago.\n"
+        "History: hepatitis B cirrhosis.\n\n"
+        "Findings: The segment 4 observation measures 15 mm (previously 9 mm) and shows nonrim "
+        "arterial phase hyperenhancement. No washout, no capsule.\n"
+    )
+    reading = read(text, "MRI liver")
+    assert reading.lesions[0].values()["threshold_growth"] is True
+    assert reading.assessment().category == "5"  # 10-19 mm, APHE + threshold growth
+    later = text.replace("four months ago", "fourteen months ago")
+    assert read(later, "MRI liver").lesions[0].values()["threshold_growth"] is False
+    unknown = text.replace(" Comparison: MRI four months ago.", "")
+    assert "threshold_growth" not in read(unknown, "MRI liver").lesions[0].values()
+    assert read(unknown, "MRI liver").assessment().category == "3"
+
+
+def test_the_interval_to_the_prior_examination_is_read_only_from_imaging_lines() -> None:
+    from radlite_fhir.features.text import interval_months
+
+    assert interval_months("Comparison: CT abdomen 5 months ago.") == 5.0
+    assert interval_months("Prior MRI two years earlier; follow-up CT 8 weeks ago.") == 8 * 12 / 52
+    assert interval_months("Hepatitis B diagnosed 3 years ago.") is None
+
+
+def test_a_growth_rule_must_name_a_table_field_and_one_threshold() -> None:
+    import pytest
+
+    from radlite_fhir.features.lexicon import LexiconError, _growth
+    from radlite_fhir.guidelines import RadsSystem
+
+    with pytest.raises(LexiconError, match=r"growth\.field"):
+        _growth(RadsSystem.BI_RADS, {"field": "size_change", "min_mm": 2, "grown": "new"})
+    with pytest.raises(LexiconError, match="min_mm or min_fraction"):
+        _growth(RadsSystem.BI_RADS, {"field": "change", "grown": "increasing"})
+
+
+def test_the_first_headings_own_word_is_not_read_as_a_lesion_before_it() -> None:
+    # "Findings" is a BI-RADS lesion word; the heading itself opens the section, it is no finding.
+    text = (
+        "Left breast ultrasound, targeted.\n"
+        "Findings: At 2 o'clock an oval circumscribed parallel hypoechoic mass of 6 mm.\n"
+    )
+    reading = read(text, "US left breast")
+    assert len(reading.lesions) == 1
+    assert reading.lesions[0].values()["kind"] == "mass"

@@ -43,6 +43,39 @@ class FieldWords:
 
 
 @dataclass(frozen=True)
+class GrowthRule:
+    """What a lesion's size now against its size on a prior examination says, where the text
+    gives both (the table's growth definition as data): `field` takes `grown` when the size
+    rose by more than `min_mm` or by at least `min_fraction` (within `within_months` of the
+    prior examination, when the table bounds the interval), `shrunk` when it fell as much,
+    `same` otherwise; a value left None is not inferred."""
+
+    field: str
+    grown: Any
+    shrunk: Any = None
+    same: Any = None
+    min_mm: float | None = None
+    min_fraction: float | None = None
+    within_months: float | None = None
+
+    def judge(self, now: float, before: float, months: float | None) -> Any:
+        """The field's value for a size `now` against `before` (mm), `months` apart (None:
+        the report does not say; a table that bounds the interval then infers nothing)."""
+        if before <= 0:
+            return None
+        if self.min_mm is not None:
+            grown, shrunk = now - before > self.min_mm, before - now > self.min_mm
+        else:
+            fraction = self.min_fraction or 0.0
+            grown, shrunk = now >= before * (1 + fraction), now <= before * (1 - fraction)
+        if grown and self.within_months is not None:
+            if months is None:
+                return None
+            return self.grown if months <= self.within_months else self.same
+        return self.grown if grown else self.shrunk if shrunk else self.same
+
+
+@dataclass(frozen=True)
 class SystemWords:
     system: RadsSystem
     exam_groups: tuple[re.Pattern[str], ...]
@@ -54,6 +87,7 @@ class SystemWords:
     size: str  # "max" or "mean2" (mean of long and short axis)
     fields: tuple[FieldWords, ...]
     report_fields: tuple[FieldWords, ...]
+    growth: GrowthRule | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +175,28 @@ def _field(system: RadsSystem, name: str, spec: dict[str, Any]) -> FieldWords:
     )
 
 
+def _growth(system: RadsSystem, spec: dict[str, Any]) -> GrowthRule:
+    names = {f.name for f in GUIDELINES[system].fields()}
+    if spec.get("field") not in names:
+        raise LexiconError(
+            f"rads_lexicon.yaml: systems.{system.value}.growth.field: "
+            f"{spec.get('field')!r} is not a field of the {system.value} table"
+        )
+    if ("min_mm" in spec) == ("min_fraction" in spec):
+        raise LexiconError(
+            f"rads_lexicon.yaml: systems.{system.value}.growth: give min_mm or min_fraction"
+        )
+    return GrowthRule(
+        field=spec["field"],
+        grown=spec["grown"],
+        shrunk=spec.get("shrunk"),
+        same=spec.get("same"),
+        min_mm=spec.get("min_mm"),
+        min_fraction=spec.get("min_fraction"),
+        within_months=spec.get("within_months"),
+    )
+
+
 @cache
 def load_lexicon() -> Lexicon:
     text = resources.files("radlite_fhir.mappings").joinpath("rads_lexicon.yaml").read_text("utf-8")
@@ -162,6 +218,7 @@ def load_lexicon() -> Lexicon:
                 report_fields=tuple(
                     _field(system, n, s) for n, s in spec.get("report_fields", {}).items()
                 ),
+                growth=_growth(system, spec["growth"]) if "growth" in spec else None,
             )
         )
     return Lexicon(

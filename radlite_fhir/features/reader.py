@@ -20,6 +20,7 @@ from radlite_fhir.features.text import (
     Measurement,
     Unit,
     count_word,
+    interval_months,
     mean_diameter,
     measurements,
     negated,
@@ -232,7 +233,10 @@ def reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, i
     if not sections:
         return [(0, len(text))]
     spans = []
-    first = min(s.start for s in sections)
+    opening = min(sections, key=lambda s: s.start)
+    first = opening.start
+    if opening.heading:  # the text before the first heading, without that heading's own words
+        first = text.rfind(opening.heading, 0, first) if opening.heading in text[:first] else first
     if text[:first].strip():
         spans.append((0, first))
     for section in sections:
@@ -627,27 +631,35 @@ def _read_sizes(
         for m in found
         if not m.prior and not (solid and m.start >= solid.start and m.end <= solid.end)
     ]
-    if "size_mm" in names and current:
-        stated_mean = None
-        if words.size == "mean2":
-            stated_mean = next(
-                (s for u in lesion_units if (s := mean_diameter(text, u.start, u.end))), None
-            )
-        if stated_mean is not None:
-            features["size_mm"] = _ground(
-                text, stated_mean.start, stated_mean.end, stated_mean.dims_mm[0]
-            )
-        else:
-            first = _nearest(current, words, text, lesion_units[0])
-            size = first.mean2_mm if words.size == "mean2" else first.max_mm
-            features["size_mm"] = _ground(text, first.start, first.end, size)
-        prior = [m for m in found if m.prior]
-        if "change" in names and "change" not in features and prior and words.size == "mean2":
-            now, before = features["size_mm"].value, prior[0].mean2_mm
-            change = (
-                "growing" if now - before > 1.5 else "decreased" if before - now > 1.5 else "stable"
-            )
-            features["change"] = _ground(text, prior[0].start, prior[0].end, change)
+    if not current:
+        return
+    stated_mean = None
+    if words.size == "mean2":
+        stated_mean = next(
+            (s for u in lesion_units if (s := mean_diameter(text, u.start, u.end))), None
+        )
+    if stated_mean is not None:
+        size = _ground(text, stated_mean.start, stated_mean.end, stated_mean.dims_mm[0])
+    else:
+        first = _nearest(current, words, text, lesion_units[0])
+        value = first.mean2_mm if words.size == "mean2" else first.max_mm
+        size = _ground(text, first.start, first.end, value)
+    if "size_mm" in names:
+        features["size_mm"] = size
+    prior = [m for m in found if m.prior]
+    growth = words.growth
+    if growth is not None and growth.field in names and growth.field not in features and prior:
+        before = prior[0].mean2_mm if words.size == "mean2" else prior[0].max_mm
+        judged = growth.judge(size.value, before, interval_months(text))
+        if judged is not None:
+            features[growth.field] = _ground(text, prior[0].start, prior[0].end, judged)
+
+
+def _read_solid_part(
+    words: SystemWords, text: str, lesion_units: list[Unit], features: dict[str, Grounded]
+) -> None:
+    names = {f.name for f in GUIDELINES[words.system].fields()}
+    solid = next((s for u in lesion_units if (s := solid_part(text, u.start, u.end))), None)
     if "solid_component_mm" in names and solid is not None:
         features["solid_component_mm"] = _ground(text, solid.start, solid.end, solid.dims_mm[0])
 
@@ -693,6 +705,7 @@ def read_features(
             if grounded is not None:
                 features[fw.name] = grounded
         _read_sizes(lexicon, words, text, lesion_units, features)
+        _read_solid_part(words, text, lesion_units, features)
         for name, grounded in report_level.items():
             features.setdefault(name, grounded)
         # A table row's span is the row, not the header row it is read with.

@@ -258,6 +258,40 @@ def _prior(lexicon: Lexicon, near: str, context: str) -> bool:
     return not any(m.start() >= max(ends) for m in _NOW.finditer(context))
 
 
+_UNIT_MONTHS = {"w": 12 / 52, "m": 1.0, "y": 12.0}  # by the unit's first letter
+# The time since the prior examination: "compared with the MRI of five months ago", "CT 3
+# months earlier", "an interval of 4 months", "over the last six months".
+_INTERVAL = re.compile(
+    rf"\b(?:(?P<n>{_NUMBER}|a|an|one)[- ](?P<u>week|wk|month|mo|year|yr)s?[- ]?"
+    rf"(?:ago|earlier|prior|previously|before)"
+    rf"|(?:interval|period) of (?P<n2>{_NUMBER}|a|an|one)[- ]"
+    rf"(?P<u2>week|wk|month|mo|year|yr)s?|(?:over|in|within) the (?:last|past|preceding) "
+    rf"(?P<n3>{_NUMBER}|a|an|one)?[- ]?(?P<u3>week|wk|month|mo|year|yr)s?)\b",
+    re.IGNORECASE,
+)
+_IMAGING_CONTEXT = re.compile(
+    r"\b(?:compar\w*|prior|previous|last|earlier|\w*CT|MRI?|ultrasound|US|scan|study|exam\w*|"
+    r"imaging|interval|since)\b",
+    re.IGNORECASE,
+)
+
+
+def interval_months(text: str) -> float | None:
+    """The time between the prior examination and this one where the report states it, in
+    months (the shortest such statement on a line that speaks of imaging), else None."""
+    found = []
+    for match in _INTERVAL.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        context = text[max(line_start, match.start() - 80) : match.end()]
+        if not _IMAGING_CONTEXT.search(context):
+            continue  # "diagnosed three years ago": not an examination's date
+        n = match.group("n") or match.group("n2") or match.group("n3") or "one"
+        unit = (match.group("u") or match.group("u2") or match.group("u3")).lower()
+        count = 1.0 if n.lower() in {"a", "an", "one"} else number_value(n)
+        found.append(count * _UNIT_MONTHS[unit[0]])
+    return min(found, default=None)
+
+
 def mean_diameter(text: str, start: int, end: int) -> Measurement | None:
     """A stated mean diameter ("mean diameter 7.5 mm"), which Lung-RADS uses as it is."""
     match = _MEAN.search(text, start, end)
