@@ -437,24 +437,30 @@ def test_the_rules_agent_says_what_the_rules_did() -> None:
 def test_a_stated_stage_group_gets_mcodes_codes_and_no_profile() -> None:
     from radlite_fhir.tasks.staging import StagingTask
 
-    for text, codes, value in [
+    for text, codes, value, members in [
         (
             "IMPRESSION:\nLung cancer, cT3 N3 M0, clinical stage IIIC.",
             ["399537006", "21908-9"],
             ["1222806003", "cIIIC"],  # SNOMED where mCODE's examples give it
+            ["cT3", "cN3", "cM0"],  # the stated categories beside it: hasMember
         ),
-        ("Pathologic stage IIA.", ["399588009", "21902-2"], ["pIIA"]),
+        ("Pathologic stage IIA, cT2 N0 M0.", ["399588009", "21902-2"], ["pIIA"], []),
     ]:
         source = report(text)
-        results = tuple(StagingTask().interpret(source, {}))
+        bundle = _bundle(Findings(source, tuple(StagingTask().interpret(source, {}))))
+        by_url = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
         [group] = [
             o
-            for o in _observations(Findings(source, results))
-            if o["code"]["coding"][1:]
+            for o in by_url.values()
+            if o["resourceType"] == "Observation"
             and o["code"]["coding"][0]["code"] in ("399537006", "399588009")
         ]
         assert [c["code"] for c in group["code"]["coding"]] == codes
         assert [c["code"] for c in group["valueCodeableConcept"]["coding"]] == value
         assert group["method"]["coding"][0]["code"] == "897275008"
         assert "meta" not in group  # copied from the report: no AI label, no mCODE profile
-        assert "focus" not in group and "hasMember" not in group
+        assert "focus" not in group
+        assert [
+            by_url[m["reference"]]["valueCodeableConcept"]["text"]
+            for m in group.get("hasMember", [])
+        ] == members  # a clinical TNM is not a member of a pathologic stage group

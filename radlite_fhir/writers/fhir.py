@@ -219,8 +219,14 @@ class FhirBuilder:
         )
 
     def observation(
-        self, findings: Findings, result: TaskResult, device_ref: str | None
+        self,
+        findings: Findings,
+        result: TaskResult,
+        device_ref: str | None,
+        members: list[str] | None = None,
     ) -> Entry | None:
+        """One coded result as an Observation (None for what is not written); `members` the
+        Observations it groups (`hasMember`: a stage group's stated T, N and M)."""
         if result.status in (
             Status.NOT_APPLICABLE,
             Status.UNGROUNDED,
@@ -270,6 +276,8 @@ class FhirBuilder:
             resource["subject"] = report.subject
         if device_ref:
             resource["device"] = {"reference": device_ref}
+        if members:
+            resource["hasMember"] = [{"reference": ref} for ref in members]
         derived_from = self._derived_from(report)
         if derived_from:
             resource["derivedFrom"] = derived_from
@@ -359,6 +367,32 @@ class FhirBuilder:
         if entities:
             resource["entity"] = entities
         return Entry(entry_uuid, self._finish(entry_uuid, resource), f"Provenance/{entry_uuid}")
+
+    def _with_stage_group_members(
+        self,
+        findings: Findings,
+        written: list[tuple[TaskResult, str | None, Entry]],
+        observations: list[Entry],
+    ) -> list[Entry]:
+        """The stage group Observation with `hasMember` naming the T, N and M Observations the
+        report states beside it (same clinical/pathologic prefix, from the text): mCODE's
+        hasMember slices. A model's T, N or M is not a member of a stage the report states."""
+        group = next((w for w in written if w[0].kind == STAGE_GROUP and w[0].value), None)
+        if group is None:
+            return observations
+        prefix = str(group[0].value)[0]
+        members = [
+            self.ref("Observation", entry.uuid)
+            for result, _, entry in written
+            if result.kind in ("T", "N", "M")
+            and result.status is Status.CODED
+            and result.origin in (Origin.TEXT, Origin.MODEL_AND_TEXT)
+            and str(result.value).startswith(prefix)
+        ]
+        if not members:
+            return observations
+        rebuilt = self.observation(findings, group[0], group[1], members)
+        return [rebuilt if e is group[2] and rebuilt else e for e in observations]
 
     # --- pieces -------------------------------------------------------------------------
     @staticmethod
@@ -632,6 +666,7 @@ class FhirBuilder:
             used: dict[str, str] = {}
             inputs: dict[str, None] = {}  # the used models' card and prompt references
             observations: list[Entry] = []
+            written: list[tuple[TaskResult, str | None, Entry]] = []
             for result in findings.results:
                 device_ref = None
                 model = result.model
@@ -651,6 +686,8 @@ class FhirBuilder:
                 entry = self.observation(findings, result, device_ref)
                 if entry is not None:
                     observations.append(entry)
+                    written.append((result, device_ref, entry))
+            observations = self._with_stage_group_members(findings, written, observations)
             body.extend(observations)
             if observations:
                 targets = [self.ref("Observation", e.uuid) for e in observations]
