@@ -240,3 +240,72 @@ def test_the_first_headings_own_word_is_not_read_as_a_lesion_before_it() -> None
     reading = read(text, "US left breast")
     assert len(reading.lesions) == 1
     assert reading.lesions[0].values()["kind"] == "mass"
+
+
+def test_a_screening_ct_with_findings_of_infection_is_lung_rads_0() -> None:
+    text = (
+        "LDCT lung cancer screening, year 3.\n"
+        "Comparison: LDCT 12 months ago.\n"
+        "Findings: Patchy consolidation in the left lower lobe with a few new solid nodules "
+        "up to 7 mm nearby.\n"
+        "Impression: Probably infective. Short-interval LDCT after treatment.\n"
+    )
+    reading = read(text, "CT chest low dose screening")
+    assert reading.lesions[0].values()["incomplete"] is True
+    assert reading.assessment().category == "0"
+    clear = text.replace(
+        "Patchy consolidation in the left lower lobe with a", "No consolidation. A"
+    )
+    assert read(clear, "CT chest low dose screening").assessment().category == "4A"
+
+
+def test_a_prior_ct_awaited_counts_where_the_comparison_says_so_not_in_the_advice() -> None:
+    exam = "CT chest low dose screening"
+    body = "Findings: Right upper lobe solid nodule, 7 x 7 mm.\n"
+    awaited = "LDCT lung screening.\nComparison: outside CT from 2024 being located.\n" + body
+    assert read(awaited, exam).assessment().category == "0"
+    advised = (
+        "LDCT lung screening, baseline.\n" + body + "Impression: Prior outside CT is "
+        "requested; if none, 6-month LDCT.\n"
+    )
+    assert read(advised, exam).assessment().category == "3"  # baseline solid 6 to < 8 mm
+
+
+def test_an_adnexal_lesion_obscured_by_bowel_gas_is_o_rads_0() -> None:
+    text = (
+        "Pelvic ultrasound, transabdominal only (transvaginal declined).\n"
+        "History: 58 years old, postmenopausal.\n"
+        "Findings: Left adnexa: a 5 cm cystic-appearing structure, partly obscured by bowel gas; "
+        "its walls and contents cannot be assessed.\n"
+    )
+    reading = read(text, "US pelvis")
+    assert reading.lesions[0].values()["incomplete"] is True
+    assert reading.assessment().category == "0"
+    clear = text.replace(
+        ", partly obscured by bowel gas; its walls and contents cannot be assessed",
+        "; unilocular, anechoic, thin smooth wall",
+    )
+    assert read(clear, "US pelvis").assessment().category == "2"  # simple cyst 30 to < 100 mm
+
+
+def test_the_follow_up_this_examination_is_comes_from_its_title_not_from_advice() -> None:
+    # v2022: a 4A-size nodule stable at its 3-month follow-up steps down to 3.
+    exam = "CT chest low dose"
+    body = (
+        "Findings: Left lower lobe solid nodule, mean 10 mm, unchanged from the prior "
+        "examination.\n"
+    )
+    stepped = "3-MONTH FOLLOW-UP LOW-DOSE CT, LUNG CANCER SCREENING\n" + body
+    reading = read(stepped, exam)
+    assert reading.lesions[0].values()["follow_up"] == "three_month"
+    assert reading.assessment().category == "3"
+    advised = (
+        "LOW-DOSE CT, LUNG CANCER SCREENING\n" + body + "A 3-month follow-up LDCT is recommended.\n"
+    )
+    reading = read(advised, exam)
+    assert "follow_up" not in reading.lesions[0].values()
+    assert reading.assessment().category == "2"  # stable, follow-up unstated: benign behaviour
+    impression = (
+        "LOW-DOSE CT, LUNG CANCER SCREENING\n" + body + "Impression: 6-month follow-up CT.\n"
+    )
+    assert "follow_up" not in read(impression, exam).lesions[0].values()

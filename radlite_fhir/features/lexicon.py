@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -13,6 +14,16 @@ import yaml
 from radlite_fhir.guidelines import GUIDELINES, FieldKind, RadsSystem
 
 FIELD_OPTIONS = ("pick", "only_if", "exam_is", "unless", "scope", "veto")
+
+
+class Scope(StrEnum):
+    """Where a report-level field is read (`scope:` in the lexicon)."""
+
+    WHOLE = "whole"  # the whole report, impression and advice included (the default)
+    FINDINGS = "findings"  # the findings-type sections only
+    # Everything but the impression, conclusion and recommendation: the title, history and
+    # comparison say what this examination is; advice ("recommend a 3-month LDCT") does not.
+    NOT_ADVICE = "not_advice"
 
 
 class LexiconError(ValueError):
@@ -38,7 +49,7 @@ class FieldWords:
     only_if: re.Pattern[str] | None = None  # read only when the report names this
     exam_is: re.Pattern[str] | None = None  # ... when the examination's name matches
     unless: re.Pattern[str] | None = None  # ... and does not match this
-    findings_only: bool = False  # a report field read in the findings, not the whole text
+    scope: Scope = Scope.WHOLE  # where a report-level field is read
     veto: bool = False  # a value the lesion's text negates is not taken from its descriptors
 
 
@@ -170,9 +181,22 @@ def _field(system: RadsSystem, name: str, spec: dict[str, Any]) -> FieldWords:
         only_if=words(options["only_if"]) if "only_if" in options else None,
         exam_is=words(options["exam_is"]) if "exam_is" in options else None,
         unless=words(options["unless"]) if "unless" in options else None,
-        findings_only=options.get("scope") == "findings",
+        scope=_scope(system, name, options.get("scope")),
         veto=bool(options.get("veto")),
     )
+
+
+def _scope(system: RadsSystem, name: str, value: Any) -> Scope:
+    if value is None:
+        return Scope.WHOLE
+    try:
+        return Scope(value)
+    except ValueError:
+        allowed = ", ".join(s.value for s in Scope)
+        raise LexiconError(
+            f"rads_lexicon.yaml: systems.{system.value}.{name}.scope: {value!r} is not one of "
+            f"{allowed}"
+        ) from None
 
 
 def _growth(system: RadsSystem, spec: dict[str, Any]) -> GrowthRule:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from radlite_fhir.features.lexicon import FieldWords, Lexicon, SystemWords, load_lexicon
+from radlite_fhir.features.lexicon import FieldWords, Lexicon, Scope, SystemWords, load_lexicon
 from radlite_fhir.features.text import (
     Measurement,
     Unit,
@@ -664,6 +664,30 @@ def _read_solid_part(
         features["solid_component_mm"] = _ground(text, solid.start, solid.end, solid.dims_mm[0])
 
 
+# A sentence that gives advice wherever it is written ("A 3-month LDCT is recommended."): it says
+# what should happen next, not what this examination is.
+_ADVICE = re.compile(
+    r"\b(?:recommend\w*|advis\w*|(?:is|are|be|we) suggested|we suggest|should|please|"
+    r"consider(?:ed)? (?:for|a|an)|to be (?:repeated|considered)|return (?:in|for))\b",
+    re.IGNORECASE,
+)
+
+
+def _not_advice(text: str, sections: tuple[Section, ...]) -> list[tuple[int, int]]:
+    """The report without its impression, conclusion and recommendation sections (each from its
+    heading to the next section); `read_features` also drops the advice sentences left."""
+    spans, position = [], 0
+    for section in sorted(sections, key=lambda s: s.start):
+        if section.key in ADVICE:
+            heading = (
+                text.rfind(section.heading, position, section.start) if section.heading else -1
+            )
+            spans.append((position, heading if heading != -1 else section.start))
+            position = section.end
+    spans.append((position, len(text)))
+    return [(a, b) for a, b in spans if b > a]
+
+
 def _gate_open(lexicon: Lexicon, fw: FieldWords, text: str, exam: str | None) -> bool:
     """A gated field is read only where the report's context allows it: BI-RADS 0 on a
     screening examination (`exam_is`, `unless`: the examination's name, or the text without
@@ -687,13 +711,22 @@ def read_features(
     lexicon = load_lexicon()
     words = next(w for w in lexicon.systems if w.system is system)
     spans = reading_spans(text, sections)
-    whole = units(text, 0, len(text))
     findings = [u for a, b in spans for u in units(text, a, b)]
+    scoped = {
+        Scope.WHOLE: units(text, 0, len(text)),
+        Scope.FINDINGS: findings,
+        Scope.NOT_ADVICE: [
+            u
+            for a, b in _not_advice(text, sections)
+            for u in units(text, a, b)
+            if not _ADVICE.search(u.text)
+        ],
+    }
     report_level = {
         fw.name: g
         for fw in words.report_fields
         if _gate_open(lexicon, fw, text, exam)
-        and (g := _read_field(lexicon, fw, text, findings if fw.findings_only else whole))
+        and (g := _read_field(lexicon, fw, text, scoped[fw.scope]))
     }
     lesion_fields = [fw for fw in words.fields if _gate_open(lexicon, fw, text, exam)]
     tables = table_cells(text, findings)

@@ -6,6 +6,12 @@ category 3; at the 6-month follow-up of a category 3 nodule, category 2; a categ
 does not step down by stability alone (only when proven benign, which the report states as a
 benign feature). Where the report does not say which follow-up this is (an annual screen), a
 stable nodule shows benign behaviour -> 2. Airway nodules and atypical cysts are not modelled.
+
+Category 0 (incomplete) is an examination-level row of v2022: a prior chest CT being located for
+comparison, part or all of the lungs that cannot be evaluated, or findings suggestive of an
+inflammatory or infectious process (a 1-3 month LDCT follows). It comes before every nodule
+row: while it holds, no nodule's size category is final. In the order it ranks above 3 and
+below 4A, as BI-RADS 0 does: a nodule suspicious enough for 4A is worked up whatever else.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from enum import StrEnum
 from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature
 
 SYSTEM = RadsSystem.LUNG_RADS
-ORDER = ("1", "2", "3", "4A", "4B", "4X")
+ORDER = ("1", "2", "3", "0", "4A", "4B", "4X")
 
 
 class NoduleType(StrEnum):
@@ -69,6 +75,9 @@ class Nodule:
     follow_up: FollowUp | None = feature(
         "the follow-up this examination is: 3-month (after 4A), 6-month (after 3), annual"
     )
+    incomplete: bool | None = feature(
+        "prior CT being located, lungs not fully evaluable, or findings suggesting infection"
+    )
 
 
 def _solid(size: float, change: Change) -> str:
@@ -107,6 +116,9 @@ def _upgraded(nodule: Nodule, category: str, why: Reasons) -> str:
 
 def categorize(nodule: Nodule) -> Assessment:
     why = Reasons(SYSTEM)
+    if nodule.incomplete:
+        why.say("incomplete: prior CT awaited, lungs not evaluable or infection suspected -> 0")
+        return why.result("0")
     kind = nodule.nodule_type
     if kind is NoduleType.NONE:
         why.say("no pulmonary nodules -> 1")

@@ -11,7 +11,9 @@ from enum import StrEnum
 from radlite_fhir.guidelines.base import Assessment, RadsSystem, Reasons, feature, score
 
 SYSTEM = RadsSystem.O_RADS
-ORDER = ("1", "2", "3", "4", "5")
+# O-RADS 0 (incomplete evaluation) ranks above 3 and below 4, as BI-RADS 0 does: an adnexa
+# that could not be characterised needs imaging again, unless another lesion already needs more.
+ORDER = ("1", "2", "3", "0", "4", "5")
 
 
 class Menopause(StrEnum):
@@ -62,9 +64,27 @@ class Lesion:
     solid_contour: Wall | None = feature("outer contour of a solid lesion")
     color_score: int | None = score(1, 4, "colour Doppler score")
     peritoneal_disease: bool | None = feature("ascites and/or peritoneal nodules")
+    incomplete: bool | None = feature(
+        "evaluation incomplete: bowel gas, lesion too large, habitus, technical limits"
+    )
 
 
 def categorize(lesion: Lesion) -> Assessment:
+    """The lesion's row; a lesion the report could not characterise because the evaluation was
+    incomplete (bowel gas, size, habitus, technical limits: the v2022 row) is O-RADS 0, not
+    indeterminate: the report says why the features are missing."""
+    assessment = _categorize(lesion)
+    if assessment.category is None and lesion.incomplete:
+        why = Reasons(SYSTEM)
+        why.say(
+            f"not characterised ({', '.join(assessment.missing)} unknown), evaluation "
+            "incomplete -> 0"
+        )
+        return why.result("0")
+    return assessment
+
+
+def _categorize(lesion: Lesion) -> Assessment:
     why = Reasons(SYSTEM)
     if lesion.peritoneal_disease:
         why.say("ascites and/or peritoneal nodules -> 5")
