@@ -15,14 +15,16 @@ from radlite_fhir import __version__
 from radlite_fhir.bulk import add_bulk_command
 from radlite_fhir.errors import RadliteError
 from radlite_fhir.review.cli import add_review_commands, add_review_options
+from radlite_fhir.settings import DEFAULT_MAX_INPUT_MB, add_result_options, results_from_args
+from radlite_fhir.writers.table import CHOICE_NAMES, OutputFormat
 
-# The keys of naming.OUTPUT_SUFFIX and the values of naming.NameCollision (imported lazily,
-# for a fast start; tests/test_cli.py checks they agree).
-OUTPUT_FORMATS = ("bundle", "enriched", "ndjson", "sr")
+# The formats users choose, from the writers table; the values of naming.NameCollision
+# (imported lazily, for a fast start; tests/test_cli.py checks they agree).
+OUTPUT_FORMATS = CHOICE_NAMES
 NAME_COLLISIONS = ("version", "refuse", "overwrite")
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
-DEFAULT_MAX_INPUT_MB = 20.0
+__all__ = ["DEFAULT_MAX_INPUT_MB", "OUTPUT_FORMATS", "build_parser", "main"]
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -32,31 +34,24 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from radlite_fhir.convert import FileOutcome, convert_file, error_record, expand_inputs
     from radlite_fhir.engine.registry import Registry
     from radlite_fhir.naming import Holder, NameCollision, NameTaken, choose, present
-    from radlite_fhir.pipeline import Pipeline, PipelineSettings, parse_task_list
+    from radlite_fhir.pipeline import Pipeline
     from radlite_fhir.report import Status
 
     load_code_tables()  # a broken code table stops start-up, before any model loads
-    settings = PipelineSettings(
-        tasks=parse_task_list(args.tasks),
-        model=args.model,
-        threads=args.threads,
-        rules_first=args.rules_first,
-        min_confidence=args.min_confidence,
-    )
+    results = results_from_args(args, args.format)
     missing = [p for p in args.inputs if not p.exists()]
     if missing:
         raise UsageError(f"no such input: {', '.join(map(str, missing))}")
     inputs = list(expand_inputs(args.inputs))
     if not inputs:
         raise UsageError("no FHIR JSON, NDJSON or DICOM files in the inputs given")
-    pipeline = Pipeline(Registry.load(), settings)
+    pipeline = Pipeline(Registry.load(), results.pipeline_settings())
     pipeline.warm_up()
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
     errors_file = out_dir / "errors.jsonl"
     errors_file.unlink(missing_ok=True)
     failed = 0
-    max_bytes = int(args.max_input_mb * 1_000_000)
     show_bar = len(inputs) > 1 and sys.stderr.isatty()
     policy = NameCollision(args.name_collision)
     for source in tqdm(inputs, disable=not show_bar, unit="file", file=sys.stderr):
@@ -64,7 +59,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
             choice = choose(
                 source.name,
                 policy,
-                lambda base: Holder() if present(out_dir, base, args.format) else None,
+                lambda base: Holder() if present(out_dir, base, results.output_format) else None,
             )
         except NameTaken as exc:
             outcome = FileOutcome(source=source, errors=[exc])
@@ -73,8 +68,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
                 pipeline,
                 source,
                 out_dir,
-                args.format,
-                max_bytes,
+                results.output_format,
+                results.max_bytes,
                 base=choice.base,
                 overwrite=choice.overwrite,
             )
@@ -147,6 +142,8 @@ WATCH_OPTIONS = (
     "tasks",
     "model",
     "threads",
+    "rules_first",
+    "max_input_mb",
     "min_age_ms",
     "include",
     "exclude",
@@ -194,21 +191,19 @@ def cmd_dicom_listen(args: argparse.Namespace) -> int:
     return run(settings)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def serve_settings(args: argparse.Namespace):
+    """`radlite serve`'s settings from its options (the bearer token from --token-file or
+    $RADLITE_SERVE_TOKEN); the results part is built as convert's is."""
     import os
 
-    from radlite_fhir.coding import load_code_tables
-    from radlite_fhir.engine.registry import Registry
-    from radlite_fhir.pipeline import Pipeline, PipelineSettings, parse_task_list
-    from radlite_fhir.service.api import ServeSettings, read_token_file, serve
+    from radlite_fhir.service.api import ServeSettings, read_token_file
 
-    load_code_tables()
     token = os.environ.get("RADLITE_SERVE_TOKEN") or None
     if args.token_file is not None:  # an empty one stops start-up, never turns auth off
         token = read_token_file(args.token_file)
     if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {args.host} without a bearer token", file=sys.stderr)
-    settings = ServeSettings(
+    return ServeSettings(
         host=args.host,
         port=args.port,
         token=token,
@@ -216,11 +211,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         queue_size=args.queue_size,
         max_reports=args.max_reports,
         request_budget_s=args.request_budget_s,
+        results=results_from_args(args, OutputFormat.ENRICHED),  # what the routes answer
     )
-    pipeline = Pipeline(
-        Registry.load(),
-        PipelineSettings(tasks=parse_task_list(args.tasks), model=args.model, threads=args.threads),
-    )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from radlite_fhir.coding import load_code_tables
+    from radlite_fhir.engine.registry import Registry
+    from radlite_fhir.pipeline import Pipeline
+    from radlite_fhir.service.api import serve
+
+    load_code_tables()
+    settings = serve_settings(args)
+    pipeline = Pipeline(Registry.load(), settings.results.pipeline_settings())
     routers = []
     if args.queue is not None:  # the review page beside the enrichment routes
         from radlite_fhir.review.app import review_router
@@ -368,9 +371,7 @@ def _add_service_options(parser: argparse.ArgumentParser) -> None:
         "model, or all share a llama-server pool (`radlite models runtime`)",
     )
     parser.add_argument("--format", choices=OUTPUT_FORMATS, default=None)
-    parser.add_argument("--tasks", default=None, help="tasks (default: all four)")
-    parser.add_argument("--model", default=None, help="serve every task with this model")
-    parser.add_argument("--threads", type=int, default=None)
+    add_result_options(parser, layered=True)  # over --config and RADLITE_WATCH_*
     parser.add_argument(
         "--min-age-ms", type=int, default=None, help="ignore files younger than this (default 1000)"
     )
@@ -419,7 +420,6 @@ def _add_service_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="loopback port for /healthz and /metrics (default 9464; 0: off)",
     )
-    parser.add_argument("--min-confidence", type=float, default=None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -459,43 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
         "DiagnosticReport enriched (result references appended), NDJSON, or a DICOM "
         "Comprehensive 3D SR (TID 1500) per report",
     )
-    convert.add_argument(
-        "--tasks",
-        default="rads,staging,ner,impression",
-        help="comma-separated tasks: rads, staging, ner, impression (default: all)",
-    )
-    convert.add_argument(
-        "--model",
-        default=None,
-        metavar="NAME",
-        help="serve every task with this registered model (default: routing, "
-        "else the default model)",
-    )
-    convert.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="llama.cpp threads (default: $RADLITE_THREADS or the physical cores)",
-    )
-    convert.add_argument(
-        "--rules-first",
-        action="store_true",
-        help="skip the model for RADS/TNM when the report states them explicitly (the result "
-        "records that it came from the text)",
-    )
-    convert.add_argument(
-        "--min-confidence",
-        type=float,
-        default=0.5,
-        help="do not code a RADS/TNM label the model alone chose with a lower probability "
-        "(default 0.5; 0 codes every parseable label)",
-    )
-    convert.add_argument(
-        "--max-input-mb",
-        type=float,
-        default=DEFAULT_MAX_INPUT_MB,
-        help=f"refuse input files larger than this (default {DEFAULT_MAX_INPUT_MB:g})",
-    )
+    add_result_options(convert)
     convert.add_argument(
         "--name-collision",
         choices=NAME_COLLISIONS,
@@ -647,9 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="time budget per request from its arrival; past it: 503 and the model stops "
         "its work at the next check (300; 0: no limit)",
     )
-    serve.add_argument("--model", default=None, help="serve every task with this model")
-    serve.add_argument("--tasks", default="rads,staging,ner,impression")
-    serve.add_argument("--threads", type=int, default=None)
+    add_result_options(serve)  # as convert; the format is the routes' (enriched)
     add_review_options(serve, required=False)
     serve.set_defaults(func=cmd_serve)
     add_review_commands(commands)

@@ -23,14 +23,12 @@ from itertools import count
 from pathlib import Path
 
 from radlite_fhir.errors import InputError
+from radlite_fhir.writers.table import CHOICES, WRITERS, OutputFormat, Per, formats_for
 
-OUTPUT_SUFFIX = {
-    "bundle": ".bundle.json",
-    "enriched": ".enriched.json",
-    "ndjson": ".ndjson",
-    "sr": ".sr.dcm",
-}
-ENRICHED_SR_SUFFIX = ".enriched.dcm"  # `enriched` from an SR source: a new SR version
+# The suffixes come from the writers table (radlite_fhir.writers.table); these two names stay
+# for callers that read them.
+OUTPUT_SUFFIX = {f.value: WRITERS[f].suffix for f in CHOICES}
+ENRICHED_SR_SUFFIX = WRITERS[OutputFormat.ENRICHED_SR].suffix  # `enriched` of an SR source
 MAX_VERSIONS = 10_000  # a name dropped more often than this is refused, not searched forever
 
 
@@ -71,25 +69,26 @@ def versioned(name: str, version: int) -> str:
     return name if version == 1 else f"{name}.v{version}"
 
 
-def output_name(base: str | os.PathLike[str], output_format: str, part: int | None = None) -> str:
+def output_name(
+    base: str | os.PathLike[str], output_format: str | OutputFormat, part: int | None = None
+) -> str:
     """`<base>[.<part>]<suffix>`; `base` is the input's file name (a path: its last part)
     or a versioned one. `output_format` "enriched-sr" is the enriched SR (`.enriched.dcm`)."""
     name = Path(base).name
-    suffix = ENRICHED_SR_SUFFIX if output_format == "enriched-sr" else OUTPUT_SUFFIX[output_format]
+    suffix = WRITERS[OutputFormat(output_format)].suffix
     return name + (f".{part}" if part is not None else "") + suffix
 
 
-def first_names(base: str, output_format: str) -> Iterator[str]:
+def first_names(base: str, output_format: str | OutputFormat) -> Iterator[str]:
     """The names the first output of an input with this base can take (one result file, or
-    the first of several SRs; enriched: JSON or SR)."""
-    formats = ("enriched", "enriched-sr") if output_format == "enriched" else (output_format,)
-    for kind in formats:
+    the first of several per-report outputs; enriched: JSON or SR)."""
+    for kind in formats_for(output_format):
         yield output_name(base, kind)
-        if kind in ("sr", "enriched-sr"):
+        if WRITERS[kind].per is Per.REPORT:
             yield output_name(base, kind, 1)
 
 
-def present(folder: Path, base: str, output_format: str) -> bool:
+def present(folder: Path, base: str, output_format: str | OutputFormat) -> bool:
     """Whether `folder` already holds an output under `base` (a file, or a link to one)."""
     return any(os.path.lexists(folder / name) for name in first_names(base, output_format))
 

@@ -13,42 +13,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from radlite_fhir.bulk.settings import (
-    BULK_FORMATS,
-    DEFAULT_MAX_INPUT_MB,
-    NO_TASKS,
-    RAY_AUTO,
-    RAY_LOCAL,
-    BulkSettings,
+from radlite_fhir.bulk.settings import BULK_FORMATS, NO_TASKS, RAY_AUTO, RAY_LOCAL, BulkSettings
+from radlite_fhir.settings import (
+    DEFAULT_TASKS,
+    ResultSettings,
+    add_result_options,
+    results_from_args,
 )
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
-DEFAULT_TASKS = "rads,staging,ner,impression"
 
 
 def cmd_bulk(args: argparse.Namespace) -> int:
     from radlite_fhir.bulk.driver import import_ray, run_bulk
     from radlite_fhir.errors import ConfigError
-    from radlite_fhir.pipeline import parse_task_list
 
     import_ray()  # before anything else: without the extra, say how to install it
     missing = [p for p in args.inputs if not p.exists()]
     if missing:
         raise ConfigError(f"no such input: {', '.join(map(str, missing))}")
-    tasks = () if args.tasks.strip() == NO_TASKS else parse_task_list(args.tasks)
-    settings = BulkSettings(
-        inputs=tuple(args.inputs),
-        out=args.out,
-        ray=args.ray,
-        workers=args.workers,
-        output_format=args.format,
-        tasks=tasks,
-        model=args.model,
-        threads=args.threads,
-        rules_first=args.rules_first,
-        min_confidence=args.min_confidence,
-        max_input_mb=args.max_input_mb,
-    )
+    settings = bulk_settings(args)
     summary = run_bulk(settings)
     errors_file = settings.out / "errors.jsonl"
     print(
@@ -57,6 +41,22 @@ def cmd_bulk(args: argparse.Namespace) -> int:
         + (f"; {summary.errors} errors, see {errors_file}" if summary.errors else "")
     )
     return EXIT_SOME_FAILED if summary.errors else EXIT_OK
+
+
+def bulk_settings(args: argparse.Namespace) -> BulkSettings:
+    """The run's settings from the parsed options; the results part is built as convert's
+    is (`--tasks none`: no tasks, no model)."""
+    base = None
+    if args.tasks.strip() == NO_TASKS:
+        base = ResultSettings(tasks=())
+        args = argparse.Namespace(**{**vars(args), "tasks": None})
+    return BulkSettings(
+        inputs=tuple(args.inputs),
+        out=args.out,
+        ray=args.ray,
+        workers=args.workers,
+        results=results_from_args(args, args.format, base),
+    )
 
 
 def _positive(text: str) -> int:
@@ -109,24 +109,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"'{NO_TASKS}': read and check the shards only, no model",
     )
     parser.add_argument(
-        "--model", default=None, metavar="NAME", help="serve every task with this model"
-    )
-    parser.add_argument(
         "--threads",
         type=_positive,
         default=1,
         help="llama.cpp threads per actor, and the CPUs Ray reserves for each (default 1)",
     )
-    parser.add_argument("--rules-first", action="store_true", help="as `radlite convert`")
-    parser.add_argument(
-        "--min-confidence", type=float, default=0.5, help="as `radlite convert` (0.5)"
-    )
-    parser.add_argument(
-        "--max-input-mb",
-        type=float,
-        default=DEFAULT_MAX_INPUT_MB,
-        help=f"refuse shards larger than this (default {DEFAULT_MAX_INPUT_MB:g})",
-    )
+    add_result_options(parser, options=("model", "rules_first", "min_confidence", "max_input_mb"))
 
 
 def add_bulk_command(subparsers: Any) -> argparse.ArgumentParser:

@@ -7,57 +7,60 @@ these so that a rerun with other settings cannot mix results made two ways in on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from radlite_fhir import __version__
+from radlite_fhir.settings import ResultSettings
+from radlite_fhir.writers.table import WRITERS, OutputFormat, Per
 
 if TYPE_CHECKING:  # the pipeline imports llama.cpp: not for `radlite --help`
     from radlite_fhir.pipeline import Pipeline, PipelineSettings
 
-BULK_FORMATS = ("ndjson", "bundle")  # per-shard FHIR outputs; SRs are one file per report
+# per-shard FHIR outputs (one output per file in the writers table); SRs are one per report
+BULK_FORMATS = tuple(
+    f for f in (OutputFormat.NDJSON, OutputFormat.BUNDLE) if WRITERS[f].per is Per.FILE
+)
 RAY_AUTO, RAY_LOCAL = "auto", "local"  # --ray: find or start / always start / an address
-DEFAULT_MAX_INPUT_MB = 20.0  # as `radlite convert`, so the same shards are refused
 NO_TASKS = "none"  # --tasks none: read, check and write only (no model is loaded)
 
 
 @dataclass(frozen=True)
 class BulkSettings:
+    """Where and how a bulk run works (inputs, output folder, Ray, actors), and `results`:
+    what decides the outputs, the object convert, watch and serve hold too."""
+
     inputs: tuple[Path, ...]
     out: Path
     ray: str = RAY_AUTO
     workers: int | None = None  # actors; default: the cluster's CPUs // threads
-    output_format: str = "ndjson"
-    tasks: tuple[str, ...] = ()
-    model: str | None = None
-    threads: int = 1  # llama.cpp threads per actor, and the CPUs Ray reserves for each
-    rules_first: bool = False
-    min_confidence: float = 0.5
-    max_input_mb: float = DEFAULT_MAX_INPUT_MB
+    results: ResultSettings = field(
+        default_factory=lambda: ResultSettings(output_format=OutputFormat.NDJSON, tasks=())
+    )
 
     def __post_init__(self) -> None:
-        if self.output_format not in BULK_FORMATS:
-            raise ValueError(f"output_format must be one of {BULK_FORMATS}")
-        if self.threads < 1:
-            raise ValueError("threads must be at least 1")
+        if self.results.output_format not in BULK_FORMATS:
+            names = ", ".join(f.value for f in BULK_FORMATS)
+            raise ValueError(f"output_format must be one of {names}")
         if self.workers is not None and self.workers < 1:
             raise ValueError("workers must be at least 1")
 
     @property
+    def output_format(self) -> OutputFormat:
+        return self.results.output_format
+
+    @property
+    def threads(self) -> int:
+        """llama.cpp threads per actor, and the CPUs Ray reserves for each (default 1)."""
+        return self.results.threads or 1
+
+    @property
     def max_bytes(self) -> int:
-        return int(self.max_input_mb * 1_000_000)
+        return self.results.max_bytes
 
     def pipeline_settings(self) -> PipelineSettings:
-        from radlite_fhir.pipeline import PipelineSettings
-
-        return PipelineSettings(
-            tasks=self.tasks,
-            model=self.model,
-            threads=self.threads,
-            rules_first=self.rules_first,
-            min_confidence=self.min_confidence,
-        )
+        return replace(self.results, threads=self.threads).pipeline_settings()
 
 
 def fingerprint(settings: BulkSettings, pipeline: Pipeline) -> dict[str, Any]:
@@ -65,10 +68,11 @@ def fingerprint(settings: BulkSettings, pipeline: Pipeline) -> dict[str, Any]:
     which models it routes to; nothing is loaded."""
     from radlite_fhir.pipeline import model_info
 
+    results = settings.results.fingerprint()
     return {
         "radlite_fhir": __version__,
-        "format": settings.output_format,
-        "tasks": list(settings.tasks),
+        "format": results["format"],
+        "tasks": results["tasks"],
         "models": [
             {
                 "name": info.name,
@@ -78,7 +82,7 @@ def fingerprint(settings: BulkSettings, pipeline: Pipeline) -> dict[str, Any]:
             }
             for info in (model_info(spec) for spec in pipeline.models())
         ],
-        "rules_first": settings.rules_first,
-        "min_confidence": settings.min_confidence,
-        "max_input_mb": settings.max_input_mb,
+        "rules_first": results["rules_first"],
+        "min_confidence": results["min_confidence"],
+        "max_input_mb": results["max_input_mb"],
     }

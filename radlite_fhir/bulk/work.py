@@ -1,11 +1,10 @@
-"""One shard's bytes in, its output texts and error records out: `convert_file`'s steps for
-the per-shard formats (ndjson, bundle), with nothing written and no Ray.
+"""One shard's bytes in, its output texts and error records out: `convert_bytes` for the
+per-shard formats (ndjson, bundle), with nothing written and no Ray.
 
 The actor runs this and hands the texts back to the driver, which alone writes the output
 folder (atomically) and the manifest, so a shard is never half-written by a dying actor and
-the cluster needs no shared output folder. It follows `radlite_fhir.convert.convert_file`
-step by step (read, enrich each report, a report the model cannot read listed as that
-report's error, render) so that the outputs are the ones `radlite convert` writes; the tests
+the cluster needs no shared output folder. The conversion is `radlite convert`'s own core
+(`radlite_fhir.convert.convert_bytes`), so the outputs are the ones convert writes; the tests
 convert the same shards both ways and compare.
 """
 
@@ -16,12 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from radlite_fhir.errors import InputError, NotEnrichable
-from radlite_fhir.naming import output_name
-from radlite_fhir.pipeline import Pipeline, ReportNotEnriched
-from radlite_fhir.readers import read_bytes
-from radlite_fhir.report import Findings
-from radlite_fhir.writers.fhir import render
+from radlite_fhir.convert import convert_bytes
+from radlite_fhir.errors import InputError
+from radlite_fhir.pipeline import Pipeline
+from radlite_fhir.writers.table import OutputFormat
 
 
 @dataclass
@@ -39,30 +36,19 @@ def error_fields(error: InputError) -> dict[str, Any]:
     return {"line": error.line, "error": error.problem}
 
 
-def convert_shard(pipeline: Pipeline, path: Path, data: bytes, output_format: str) -> ShardResult:
+def convert_shard(
+    pipeline: Pipeline, path: Path, data: bytes, output_format: str | OutputFormat
+) -> ShardResult:
     """Enrich every report in `data` (the content of `path`, whose suffix picks NDJSON) and
-    render the shard's one output. Input problems are returned, not raised."""
-    result = ShardResult(sha256=hashlib.sha256(data).hexdigest())
-    try:
-        read = read_bytes(path, data)
-    except InputError as exc:
-        result.errors.append(error_fields(exc))
-        return result
-    result.errors.extend(error_fields(error) for error in read.errors)
-    total = result.reports = len(read.reports)
-    findings: list[Findings] = []
-    for number, report in enumerate(read.reports, start=1):
-        try:
-            findings.append(pipeline.enrich(report))
-        except ReportNotEnriched as exc:
-            problem = InputError(path, f"report {number} of {total} not enriched: {exc}")
-            result.errors.append(error_fields(problem))
-    if not findings:
-        return result
-    try:
-        text = render(findings, output_format)
-    except NotEnrichable as exc:
-        result.errors.append(error_fields(InputError(path, str(exc))))
-        return result
-    result.outputs[output_name(path.name, output_format)] = text
-    return result
+    render the shard's one output, through `convert_bytes`, the core `radlite convert` runs.
+    Input problems are returned, not raised."""
+    converted = convert_bytes(pipeline, path, data, output_format)
+    return ShardResult(
+        sha256=hashlib.sha256(data).hexdigest(),
+        outputs={
+            rendered.name(path.name): rendered.data.decode("utf-8")
+            for rendered in converted.outputs
+        },
+        errors=[error_fields(error) for error in converted.errors],
+        reports=converted.reports,
+    )

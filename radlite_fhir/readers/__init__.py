@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from radlite_fhir.errors import InputError
 from radlite_fhir.readers.dicom_sr import is_dicom, read_dicom_sr_bytes
 from radlite_fhir.readers.fhir import ReadOutcome, read_fhir_bytes
 from radlite_fhir.readers.files import read_limited
 
-__all__ = ["ReadOutcome", "read_bytes", "read_path"]
+__all__ = ["ReadOutcome", "check_size", "read_bytes", "read_path"]
 
 
 def read_path(path: Path | str, max_bytes: int) -> ReadOutcome:
@@ -17,10 +18,27 @@ def read_path(path: Path | str, max_bytes: int) -> ReadOutcome:
     return read_bytes(path, read_limited(path, max_bytes))
 
 
-def read_bytes(path: Path, data: bytes) -> ReadOutcome:
+def read_bytes(path: Path, data: bytes, max_bytes: int | None = None) -> ReadOutcome:
     """Read `data`, the content of input `path`: a DICOM Part 10 file (by its DICM preamble,
     whatever its name) as an SR, anything else as FHIR JSON or NDJSON. `path` names the input
-    in errors, and its suffix picks .dcm and NDJSON."""
+    in errors, and its suffix picks .dcm and NDJSON; nothing is read from it. `max_bytes`:
+    refuse empty or larger content as `read_path` refuses such a file (bytes that arrived
+    some other way, a request body, meet the same limit)."""
+    if max_bytes is not None:
+        check_size(path, len(data), max_bytes)
     if is_dicom(data[:132]) or path.suffix.lower() == ".dcm":
         return ReadOutcome(reports=[read_dicom_sr_bytes(path, data)])
     return read_fhir_bytes(path, data)
+
+
+def check_size(path: Path, size: int, max_bytes: int) -> None:
+    """InputError when content of `size` bytes is empty or over the limit; the wording of
+    `files.read_limited`, which checks a file's size before reading it."""
+    if size == 0:
+        raise InputError(path, "file is empty")
+    if size > max_bytes:
+        raise InputError(
+            path,
+            f"file is {size / 1e6:.1f} MB, over the input limit of "
+            f"{max_bytes / 1e6:.1f} MB (setting max_input_mb)",
+        )

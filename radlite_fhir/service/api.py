@@ -3,7 +3,8 @@ dropping files.
 
 `POST /fhir/DiagnosticReport/$enrich` takes a DiagnosticReport or a Bundle and answers the
 enriched transaction Bundle; `POST /dicom/enrich` takes an SR and answers its enriched version.
-Both go through `convert_file`, the path `radlite convert --format enriched` takes. One model
+Both go through `convert_bytes`, the core `radlite convert --format enriched` runs, on the
+request body itself: no temporary file is written. One model
 load serves every request: a single worker thread owns the pipeline, requests wait in a
 bounded queue, and a full queue answers 503 with Retry-After. Loopback by default, optional
 bearer token (a token file that holds none stops start-up instead of turning authentication
@@ -26,14 +27,13 @@ import hmac
 import json
 import logging
 import queue
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Future
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from radlite_fhir import __version__
 from radlite_fhir.budget import TimeBudget, TimeBudgetExceeded
-from radlite_fhir.convert import convert_file
+from radlite_fhir.convert import convert_bytes
 from radlite_fhir.errors import ConfigError, ModelError
 from radlite_fhir.pipeline import Pipeline
 from radlite_fhir.service.outcome import (
@@ -54,6 +54,8 @@ from radlite_fhir.service.outcome import (
     operation_outcome,
     outcome_bytes,
 )
+from radlite_fhir.settings import ResultSettings
+from radlite_fhir.writers.table import OutputFormat
 
 __all__ = ["FHIR_JSON", "ServeSettings", "build_app", "operation_outcome", "read_token_file"]
 DICOM = "application/dicom"
@@ -70,8 +72,15 @@ class ServeSettings:
     retry_after_s: int = 10
     max_reports: int = 100  # reports in one request; more: 413 before any model work
     request_budget_s: float = 300.0  # from arrival, queue wait included; 0: no limit
+    # What decides the answers, shared with convert, watch and bulk (radlite_fhir.settings);
+    # `radlite serve` builds the pipeline from it. The routes answer the enriched format.
+    results: ResultSettings = field(
+        default_factory=lambda: ResultSettings(output_format=OutputFormat.ENRICHED)
+    )
 
     def __post_init__(self) -> None:
+        if self.results.output_format is not OutputFormat.ENRICHED:
+            raise ConfigError("serve answers the enriched format only (Bundle or SR)")
         if self.max_reports < 1:
             raise ConfigError("max_reports must be 1 or more")
         if self.request_budget_s < 0:
@@ -176,37 +185,36 @@ def _convert(
     budget: TimeBudget,
     max_reports: int,
 ) -> bytes:
-    """Enrich one request body through `convert_file` in a private folder. The budget is
-    checked after reading, before each report and before each model call
-    (TimeBudgetExceeded); `max_reports` backs up the count made before queueing."""
-    with tempfile.TemporaryDirectory(prefix="radlite-serve-") as folder:
-        source = Path(folder) / f"request{suffix}"
-        source.write_bytes(body)
-        outcome = convert_file(
-            pipeline,
-            source,
-            Path(folder) / "out",
-            "enriched",
-            max_bytes,
-            budget=budget,
-            max_reports=max_reports,
+    """Enrich one request body through `convert_bytes`, the core `radlite convert` runs, with
+    no file written anywhere: the body is named `request<suffix>` in errors (the suffix picks
+    the reader). The budget is checked after reading, before each report and before each
+    model call (TimeBudgetExceeded); `max_reports` backs up the count made before queueing."""
+    converted = convert_bytes(
+        pipeline,
+        Path(f"request{suffix}"),
+        body,
+        OutputFormat.ENRICHED,
+        max_bytes=max_bytes,
+        budget=budget,
+        max_reports=max_reports,
+    )
+    if converted.errors:
+        raise HttpProblem(
+            400 if not converted.findings else 422,
+            IssueType.INVALID,
+            "; ".join(error.problem for error in converted.errors),
         )
-        if outcome.errors:
-            raise HttpProblem(
-                400 if not outcome.findings else 422,
-                IssueType.INVALID,
-                "; ".join(error.problem for error in outcome.errors),
-            )
-        if not outcome.outputs:
-            raise HttpProblem(
-                422, IssueType.PROCESSING, "no coded result and no impression to write"
-            )
-        return outcome.outputs[0].read_bytes()
+    if not converted.outputs:
+        raise HttpProblem(422, IssueType.PROCESSING, "no coded result and no impression to write")
+    return converted.outputs[0].data
 
 
 def build_app(settings: ServeSettings, pipeline: Pipeline) -> FastAPI:
     """The FastAPI application; its model thread stops when the server shuts down."""
-    max_bytes = int(settings.max_body_mb * 1_000_000)
+    # A body is an input: the smaller of the request limit and the input limit applies.
+    body_limit = int(settings.max_body_mb * 1_000_000)
+    max_bytes = min(body_limit, settings.results.max_bytes)
+    limit_option = "--max-body-mb" if body_limit <= settings.results.max_bytes else "--max-input-mb"
     answered: Counter[tuple[str, int]] = Counter()
     stopped = Counter[str]()  # requests whose model work the time budget stopped
     model_queue = ModelQueue(settings.queue_size)
@@ -280,7 +288,7 @@ def build_app(settings: ServeSettings, pipeline: Pipeline) -> FastAPI:
             raise HttpProblem(
                 415, IssueType.NOT_SUPPORTED, f"content type must be {' or '.join(types)}"
             )
-        too_large = f"body over the limit of {max_bytes} bytes (--max-body-mb)"
+        too_large = f"body over the limit of {max_bytes} bytes ({limit_option})"
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_bytes:
             raise HttpProblem(413, IssueType.TOO_COSTLY, too_large)

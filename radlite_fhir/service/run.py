@@ -33,7 +33,7 @@ from typing import Any, TextIO
 from radlite_fhir.engine import runtime
 from radlite_fhir.engine.registry import Registry
 from radlite_fhir.errors import ModelError, printable
-from radlite_fhir.pipeline import Pipeline, PipelineSettings, parse_task_list
+from radlite_fhir.pipeline import Pipeline
 from radlite_fhir.service import dicom_net, http
 from radlite_fhir.service.ledger import Ledger
 from radlite_fhir.service.settings import WatchSettings
@@ -107,15 +107,7 @@ def run(settings: WatchSettings) -> int:
     if settings.workers > 1:
         return _supervise(settings, stop)
 
-    pipeline = Pipeline(
-        Registry.load(),
-        PipelineSettings(
-            tasks=parse_task_list(settings.tasks),
-            model=settings.model,
-            threads=settings.threads,
-            min_confidence=settings.min_confidence,
-        ),
-    )
+    pipeline = Pipeline(Registry.load(), settings.results.pipeline_settings())
     service = Service(settings, pipeline, _sender(settings))
     model_ready = threading.Event()
     listener, server = _start_edges(

@@ -1,5 +1,9 @@
 """Service settings: defaults < TOML file ([watch] table) < RADLITE_WATCH_* environment < CLI.
 
+The settings that decide the results (format, tasks, model, threads, rules_first,
+min_confidence, max_input_mb) are the flat [watch] keys they always were; `WatchSettings.
+results` gives them as the `ResultSettings` that convert, serve and bulk use.
+
 The state folder (work/, processed/, error/, the SQLite ledger and its WAL) defaults to
 `radlite-state` beside the inbox when that is a local disk, and to a folder under
 $XDG_STATE_HOME (~/.local/state) when the inbox sits on a network filesystem: SQLite's WAL is
@@ -18,6 +22,7 @@ from typing import Any
 from radlite_fhir.errors import ConfigError
 from radlite_fhir.naming import NameCollision
 from radlite_fhir.service import filesystems
+from radlite_fhir.settings import ResultSettings
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class WatchSettings:
     tasks: str = "rads,staging,ner,impression"
     model: str | None = None
     threads: int | None = None  # per worker; default: the cores shared out among workers
+    rules_first: bool = False  # as `radlite convert --rules-first`
     workers: int = 1  # processes over the one inbox and ledger (claims are exclusive)
     min_age_ms: int = 1000  # partial-write guard (Mirth's default)
     include: tuple[str, ...] = ("*.json", "*.ndjson", "*.jsonl", "*.dcm")
@@ -57,6 +63,20 @@ class WatchSettings:
     dicom_ae_title: str = "RADLITE"
     dicom_allowed_callers: tuple[str, ...] = ()  # empty: any calling AE title
     dicom_send_to: str = ""  # AE_TITLE@host:port that receives result SRs; empty: none
+
+    @property
+    def results(self) -> ResultSettings:
+        """What decides the results, as convert, serve and bulk hold it
+        (radlite_fhir.settings); ConfigError names a bad value."""
+        return ResultSettings(
+            output_format=self.format,
+            tasks=self.tasks,
+            model=self.model,
+            threads=self.threads,
+            rules_first=self.rules_first,
+            min_confidence=self.min_confidence,
+            max_input_mb=self.max_input_mb,
+        )
 
     @property
     def state(self) -> Path:
@@ -107,8 +127,7 @@ def load_settings(config: Path | None, overrides: dict[str, Any]) -> WatchSettin
             values[name] = env
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = replace(WatchSettings(), **{k: _coerce(k, known[k], v) for k, v in values.items()})
-    if settings.format not in ("bundle", "enriched", "ndjson", "sr"):
-        raise ConfigError(f"format must be bundle, enriched, ndjson or sr, not {settings.format!r}")
+    settings.results  # noqa: B018 -- checks format, tasks, threads, confidence, input limit
     if settings.after_success not in ("move", "delete"):
         raise ConfigError("after_success must be move or delete")
     if settings.duplicates not in ("skip", "reemit"):

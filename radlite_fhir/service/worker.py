@@ -347,12 +347,13 @@ class Service:
             return
         base = self._output_base(path.name, claim, row)
         started = time.perf_counter()
+        results = self.settings.results
         outcome = convert_file(
             self.pipeline,
             path,
             self.settings.outbox,
-            self.settings.format,
-            int(self.settings.max_input_mb * 1_000_000),
+            results.output_format,
+            results.max_bytes,
             base=base,
             budget=TimeBudget(self.settings.max_seconds_per_file),
             max_reports=self.settings.max_reports_per_file,
