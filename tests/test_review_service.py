@@ -104,14 +104,14 @@ def test_sign_off_writes_fhir_and_a_verified_sr_and_keeps_the_trace(
     assert corrected["valueCodeableConcept"]["text"] == "TI-RADS 5"
     original = next(e for e in corrected["extension"] if e["url"].endswith("/ai-original-value"))
     assert original["valueCodeableConcept"]["text"] == "TI-RADS 4"
-    assert [s["code"] for s in corrected["meta"]["security"]] == ["CLINAST_AIRPT"]
+    assert [s["code"] for s in corrected["meta"]["security"]] == ["AIAST"]  # left as written
     assert observations[impression.key]["status"] == "entered-in-error"
     assert [s["code"] for s in observations[impression.key]["meta"]["security"]] == ["AIAST"]
     provenance = resources[-1]
     assert provenance["resourceType"] == "Provenance"
     assert {a["type"]["coding"][0]["code"] for a in provenance["agent"]} == {"verifier", "author"}
     assert provenance["agent"][0]["who"] == {"reference": "Practitioner/jd", "display": "Jane Doe"}
-    assert provenance["meta"]["security"][0]["code"] == "CLINAST_AIRPT"
+    assert "meta" not in provenance  # no review-state label: the IG defines none
     assert len(provenance["target"]) == 4
     # The model's file is untouched.
     assert rads.resource in [
@@ -285,13 +285,15 @@ def test_references_into_the_enriched_bundle_resolve_in_the_review_bundle(
     assert devices <= written  # the very URL the enriched Bundle PUT the Device under
 
 
-def test_confirmed_results_carry_the_ai_transparency_clinician_asserted_label(
+def test_a_review_leaves_the_ai_label_as_written_and_the_provenance_names_the_verifier(
     service: ReviewService,
 ) -> None:
-    """AI Transparency on FHIR (HL7 IG, CodeSystem AddedProvenanceCS, canonical
-    http://hl7.org/fhir/uv/aitransparency): CLINAST_AIRPT "Clinician Asserted from AI
-    Reported" in meta.security of what a clinician confirmed; a rejected result is
-    entered-in-error and keeps the model's AIAST."""
+    """AI Transparency on FHIR, current source (HL7/aitransparency-ig 1.0.0-current): the
+    review-state codes are gone (FHIR-54801 removes AIRPT, FHIR-57918 the experimental
+    provenance codes; no AddedProvenanceCS, no CLINAST_AIRPT). An AI result a human verified
+    is, as in the IG's example (EX_Provenance.fsh, Observation f206 and Provenance
+    AI-Contributed), status final with the human as the Provenance's `verifier`. So AIAST is
+    neither removed nor replaced; a rejected result is entered-in-error, also with AIAST."""
     report = _thyroid(service)
     reviewer = service.reviewers["jdoe"]
     impression = next(i for i in report.items if i.group is Group.IMPRESSION)
@@ -302,19 +304,20 @@ def test_confirmed_results_carry_the_ai_transparency_clinician_asserted_label(
     resources = [
         e["resource"] for e in json.loads(outcome.signoff.bundle.read_text("utf-8"))["entry"]
     ]
+    written = {i.key: i.resource for i in report.items}
     for resource in resources[:-1]:
-        labels = resource["meta"]["security"]
-        if resource["identifier"][0]["value"] == impression.key:
-            assert resource["status"] == "entered-in-error"
-            assert [(s["system"], s["code"]) for s in labels] == [
-                ("http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "AIAST")
-            ]
-        else:
-            assert resource["status"] == "final"
-            assert labels == [
-                {
-                    "system": "http://hl7.org/fhir/uv/aitransparency/CodeSystem/AddedProvenanceCS",
-                    "code": "CLINAST_AIRPT",
-                    "display": "Clinician Asserted from AI Reported",
-                }
-            ]
+        key = resource["identifier"][0]["value"]
+        assert resource["meta"]["security"] == written[key]["meta"]["security"]
+        assert [(s["system"], s["code"]) for s in resource["meta"]["security"]] == [
+            ("http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "AIAST")
+        ]
+        expected = "entered-in-error" if key == impression.key else "final"
+        assert resource["status"] == expected
+        assert "on review of the AI result" in resource["note"][-1]["text"]
+    provenance = resources[-1]
+    assert "CLINAST" not in json.dumps(resources) and "AddedProvenanceCS" not in json.dumps(
+        resources
+    )
+    [verifier] = provenance["agent"]  # nothing corrected: no author
+    assert verifier["type"]["coding"][0]["code"] == "verifier"
+    assert verifier["who"]["reference"] == "Practitioner/jd"

@@ -37,7 +37,8 @@ def training_record(report: ReviewReport, decisions: dict[str, Decision]) -> dic
         value = decision.value if decision.action is Action.CORRECT else None
         if item.group is Group.RADS:
             targets[RADS] = value or item.label
-        elif item.group is Group.TNM and item.system:
+        elif item.group is Group.TNM and item.system in ("T", "N", "M"):
+            # A stage group is not a training target: no model is ever asked for one.
             tnm[item.system] = (value or item.label).lstrip("cp")
         elif item.group is Group.ENTITY:
             entities.append([value or item.system or "", item.label])

@@ -5,8 +5,11 @@ The reviewed Observation keeps its identifier, so the conditional PUT updates th
 model wrote and the server's history keeps that version; the Bundle also carries what the
 model said (an `ai-original-value` extension on a corrected result) and the Provenance cites
 every revised Observation. Status: final (accepted or corrected) or entered-in-error
-(rejected). Security label: AIAST becomes CLINAST_AIRPT (AI Transparency on FHIR: clinician
-asserted from AI reported) on what the clinician confirmed; a rejected result keeps AIAST.
+(rejected). Security labels are left as the writer set them: AIAST stays on what a model or a
+decision table asserted, a statement copied from the report has none. The current AI
+Transparency IG defines no review-state label (it removed AddedProvenanceCS and CLINAST_AIRPT);
+the confirmation is the final status and the Provenance with the clinician as `verifier`, as
+the IG's example of an AI result verified by a human (docs/review.md).
 """
 
 from __future__ import annotations
@@ -20,11 +23,10 @@ from radlite_fhir.coding import CodeTables
 from radlite_fhir.review.auth import Reviewer
 from radlite_fhir.review.store import Decision
 from radlite_fhir.review.vocab import (
-    AI_ASSERTED_CODE,
-    CLINICIAN_ASSERTED,
     DATA_OPERATION_SYSTEM,
     PARTICIPANT_TYPE_SYSTEM,
     PAST,
+    STAGE_GROUP,
     STATUS_AFTER,
     Action,
     Group,
@@ -64,6 +66,17 @@ def corrected_value(tables: CodeTables, item: Item, value: str) -> dict[str, Any
             system = tables.rads[category.system]
             out["code"] = {"coding": tables.rads_concept(category.system), "text": system.display}
         return out
+    if item.group is Group.TNM and item.system == STAGE_GROUP:
+        # Same clinical/pathologic prefix: a correction changes the group, not the staging
+        # type the report stated (that is the Observation's code).
+        if value[:1] != item.label[:1] or value[1:] not in tables.stage_groups():
+            raise ValueError("the corrected stage group is not in the code table")
+        return {
+            "valueCodeableConcept": {
+                "coding": tables.stage_group_value(value),
+                "text": f"Stage {value[1:]}",
+            }
+        }
     if item.group in (Group.TNM, Group.UNPARSEABLE):
         axis = value.lstrip("cp")[:1]
         if axis not in ("T", "N", "M") or value.lstrip("cp") not in tables.tnm_categories(axis):
@@ -109,13 +122,6 @@ def reviewed_observation(
     resource = resolve_references(copy.deepcopy(item.resource), references or {})
     resource["status"] = STATUS_AFTER[decision.action]
     resource.pop("dataAbsentReason", None) if decision.action is Action.CORRECT else None
-    if decision.action is not Action.REJECT:
-        security = [
-            s
-            for s in resource.get("meta", {}).get("security", [])
-            if s.get("code") != AI_ASSERTED_CODE
-        ]
-        resource.setdefault("meta", {})["security"] = [*security, CLINICIAN_ASSERTED]
     extension = [e for e in resource.get("extension", [])]
     if decision.action is Action.CORRECT and decision.value is not None:
         original = {
@@ -148,7 +154,7 @@ def reviewed_observation(
         {
             "authorReference": reviewer_reference(tables, reviewer),
             "time": when,
-            "text": f"{verb} by {reviewer.name} on review of the AI result (radlite-fhir).",
+            "text": f"{verb} by {reviewer.name} on review of {_what(item)} (radlite-fhir).",
         },
     ]
     return resource
@@ -180,12 +186,11 @@ def review_entries(
         agents.append(_agent("author", "Author", who))
     provenance: dict[str, Any] = {
         "resourceType": "Provenance",
-        "meta": {"security": [CLINICIAN_ASSERTED]},
         "target": [{"reference": f"urn:uuid:{e.uuid}"} for e in observations],
         "recorded": when,
         "activity": {
             "coding": [{"system": DATA_OPERATION_SYSTEM, "code": "UPDATE", "display": "revise"}],
-            "text": "Clinician review of AI results (radlite-fhir): "
+            "text": "Clinician review of radlite-fhir results: "
             + ", ".join(
                 f"{sum(1 for d in decisions.values() if d.action is a)} {PAST[a]}" for a in Action
             ),
@@ -213,6 +218,12 @@ def review_entries(
         *observations,
         Entry(provenance_uuid, _checked(provenance), f"Provenance/{provenance_uuid}"),
     ]
+
+
+def _what(item: Item) -> str:
+    """What the reviewer looked at, in the note: a statement the rules copied from the signed
+    report is not an AI result, and the note must not say it is."""
+    return "the AI result" if item.ai_asserted else "the result copied from the report's statement"
 
 
 def review_bundle(entries: list[Entry]) -> dict[str, Any]:

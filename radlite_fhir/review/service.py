@@ -20,7 +20,7 @@ from radlite_fhir.review.fhir_out import corrected_value, review_bundle, review_
 from radlite_fhir.review.settings import ReviewSettings
 from radlite_fhir.review.sr_out import SrIndex, find_predecessor, verified_sr_bytes
 from radlite_fhir.review.store import Decision, ReviewStore, token_hash
-from radlite_fhir.review.vocab import ENTITY_KINDS, Action, Group
+from radlite_fhir.review.vocab import ENTITY_KINDS, STAGE_GROUP, Action, Group
 from radlite_fhir.review.worklist import Item, ReviewReport, Worklist
 
 log = logging.getLogger("radlite.review")
@@ -104,6 +104,8 @@ class ReviewService:
             return [c.label for c in tables.rads[item.system].categories.values()]
         if item.group is Group.TNM and item.system:
             prefix = "p" if item.label.startswith("p") else "c"
+            if item.system == STAGE_GROUP:
+                return [f"{prefix}{g}" for g in tables.stage_groups()]
             return [f"{prefix}{c}" for c in tables.tnm_categories(item.system)]
         if item.group is Group.ENTITY:
             return list(ENTITY_KINDS)
@@ -125,6 +127,7 @@ class ReviewService:
                 "label": item.label,
                 "heading": item.heading,
                 "kind": item.system,
+                "ai_asserted": item.ai_asserted,
                 "confidence": item.confidence,
                 "flagged": item.conflict or (item.confidence or 1.0) < floor,
                 "span": [item.span.start, item.span.end] if item.span else None,

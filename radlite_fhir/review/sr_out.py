@@ -23,7 +23,7 @@ from typing import Any
 from radlite_fhir.coding import CodeTables
 from radlite_fhir.review.auth import Reviewer
 from radlite_fhir.review.store import Decision
-from radlite_fhir.review.vocab import Action, Group
+from radlite_fhir.review.vocab import STAGE_GROUP, Action, Group
 from radlite_fhir.review.worklist import Item, ReviewReport
 from radlite_fhir.writers.dicom_sr import predecessor_reference
 
@@ -171,13 +171,20 @@ def sr_fingerprint(tables: CodeTables, sr: Any) -> Fingerprint:
 
 def report_fingerprint(report: ReviewReport) -> Fingerprint:
     """The fingerprint the AI SR of `report` has when the same run wrote both."""
-    coded = [i for i in report.items if i.group in (Group.RADS, Group.TNM)]
+    coded = [i for i in report.items if _in_sr(i)]
     impression = next((i.label for i in report.items if i.group is Group.IMPRESSION), None)
     return Fingerprint(
         tuple(sorted(i.label for i in coded)),
         frozenset(i.model_sha256 for i in coded if i.model_sha256),
         impression,
     )
+
+
+def _in_sr(item: Item) -> bool:
+    """Whether the AI SR codes the result: RADS and T/N/M, not the stage group
+    (writers/dicom_sr.py does not write it), so a stage group neither enters the fingerprint
+    nor changes the verified SR's content."""
+    return item.group is Group.RADS or (item.group is Group.TNM and item.system != STAGE_GROUP)
 
 
 def _label(tables: CodeTables, code: Any) -> str:
@@ -315,7 +322,7 @@ def _apply(
             continue
         if item.group is Group.IMPRESSION:
             impression = (item, decision)
-        elif item.group in (Group.RADS, Group.TNM):
+        elif _in_sr(item):
             code = tables.dicom_code(item.resource["code"]["coding"], item.heading)
             by_concept[(code.scheme, code.value)] = (item, decision)
     for container in sr.ContentSequence:

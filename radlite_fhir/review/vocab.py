@@ -25,6 +25,10 @@ class Group(StrEnum):
     UNPARSEABLE = "unparseable"
 
 
+# The `Item.system` of a stated stage group (the TNM group's other items use their axis,
+# T, N or M): its corrections come from the stage groups of mappings/tnm.yaml.
+STAGE_GROUP = "stage"
+
 # Entity kinds of mappings/observations.yaml (entity:<kind>), in display order.
 ENTITY_KINDS = ("anatomy", "observation_present", "observation_absent", "observation_uncertain")
 
@@ -37,14 +41,15 @@ STATUS_AFTER = {
     Action.REJECT: "entered-in-error",
 }
 
-# AI Transparency on FHIR (HL7, STU1 ballot): the security label of content a clinician
-# asserted after an AI reported it; the AI-asserted label it replaces.
-AI_TRANSPARENCY_SYSTEM = "http://hl7.org/fhir/uv/aitransparency/CodeSystem/AddedProvenanceCS"
-CLINICIAN_ASSERTED = {
-    "system": AI_TRANSPARENCY_SYSTEM,
-    "code": "CLINAST_AIRPT",
-    "display": "Clinician Asserted from AI Reported",
-}
+# AI Transparency on FHIR (HL7/aitransparency-ig, 1.0.0-current source): the IG no longer
+# defines a review-state label. Its change log removes AIRPT (FHIR-54801) and the experimental
+# provenance codes (FHIR-57918): AddedProvenanceCS, with CLINAST_AIRPT, is gone from the FSH
+# source (input/fsh/Labeling.fsh, which replaced Tagging.fsh, defines no CodeSystem). A
+# clinician-confirmed AI result is shown as the IG's own example shows it (EX_Provenance.fsh:
+# Observation f206 "created by an AI system and verified by a human", Provenance
+# AI-Contributed): status final and a Provenance whose human agent is the `verifier`. So a
+# review never changes `meta.security`: AIAST stays on what a model or a decision table
+# asserted, and a statement copied from the report (no AIAST) gets none (docs/review.md).
 AI_ASSERTED_CODE = "AIAST"
 PARTICIPANT_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 DATA_OPERATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"

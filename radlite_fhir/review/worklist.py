@@ -20,7 +20,7 @@ from radlite_fhir.coding import CodeTables, load_code_tables
 from radlite_fhir.errors import InputError
 from radlite_fhir.readers import read_path
 from radlite_fhir.report import digest
-from radlite_fhir.review.vocab import ENTITY_KINDS, Group
+from radlite_fhir.review.vocab import AI_ASSERTED_CODE, ENTITY_KINDS, STAGE_GROUP, Group
 
 log = logging.getLogger("radlite.review")
 ENRICHED_SUFFIX = ".enriched.json"
@@ -63,6 +63,13 @@ class Item:
     features: tuple[Feature, ...]
     resource: dict[str, Any] = field(compare=False, repr=False)
     model_sha256: str | None = None  # of the model Device the Observation names, if any
+
+    @property
+    def ai_asserted(self) -> bool:
+        """Whether the writer labelled the result AIAST (a model or a decision table asserted
+        it); a statement the rules copied from the signed report carries no AI label."""
+        security = (self.resource.get("meta") or {}).get("security", [])
+        return any(s.get("code") == AI_ASSERTED_CODE for s in security)
 
     @property
     def conflict(self) -> bool:
@@ -131,6 +138,9 @@ class _Codes:
             for pathologic in (False, True):
                 for coding in tables.tnm_concept(axis, pathologic):
                     self.by_code[(coding["system"], coding["code"])] = (Group.TNM, axis)
+        for pathologic in (False, True):  # a stated stage group sits with T, N and M
+            for coding in tables.stage_group_concept(pathologic):
+                self.by_code[(coding["system"], coding["code"])] = (Group.TNM, STAGE_GROUP)
         for path, group, system in (
             (("impression",), Group.IMPRESSION, None),
             (("rads_discordance",), Group.DISCORDANCE, None),
@@ -240,6 +250,14 @@ class Worklist:
                 group, label = Group.UNPARSEABLE, "answer did not parse"
         elif group is Group.TNM and resource.get("dataAbsentReason"):
             group, label = Group.UNPARSEABLE, "answer did not parse"
+        elif group is Group.TNM and system == STAGE_GROUP:
+            # The prefixed group ('cIIIC', 'pIIA') the corrections choose from, not the
+            # display text ('Stage IIIC'), which does not say clinical or pathologic.
+            stage_system = self.tables.uri("ajcc-stage-group")
+            label = next(
+                (c["code"] for c in value.get("coding", []) if c.get("system") == stage_system),
+                label,
+            )
         elif group is Group.UNPARSEABLE:
             label = "answer did not parse"
         elif group is Group.DISCORDANCE:
