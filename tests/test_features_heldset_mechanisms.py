@@ -309,3 +309,25 @@ def test_the_follow_up_this_examination_is_comes_from_its_title_not_from_advice(
         "LOW-DOSE CT, LUNG CANCER SCREENING\n" + body + "Impression: 6-month follow-up CT.\n"
     )
     assert "follow_up" not in read(impression, exam).lesions[0].values()
+
+
+def test_a_location_line_after_a_lesion_sentence_does_not_inherit_its_words() -> None:
+    # "Target 2: left apex PZ." is a sentence, not a heading over items: the zone line after it
+    # is its own (non-)finding and must not take the peripheral zone from it.
+    text = (
+        "MRI prostate.\nFindings:\n"
+        "Target 1: Right mid peripheral zone. 12 mm lesion, markedly hypointense on ADC.\n"
+        "Target 2: Left apex peripheral zone. 5 mm area of mild-moderate ADC hypointensity.\n"
+        "Transition zone: BPH.\n"
+    )
+    reading = read(text, "MRI prostate")
+    zones = [lesion.values().get("zone") for lesion in reading.lesions]
+    assert zones == ["peripheral", "peripheral", "transition"]
+    assert reading.lesions[1].values()["dwi_finding"] == "focal_mild_moderate"
+    assert reading.assessment().category == "4"
+    listed = (
+        "LDCT lung screening.\nFindings: Two solid nodules:\n- RUL: 5 x 4 mm\n- LLL: 3 x 3 mm\n"
+    )
+    assert [
+        lesion.values()["nodule_type"] for lesion in read(listed, "LDCT chest screening").lesions
+    ] == ["solid", "solid"]

@@ -319,19 +319,20 @@ def split_lesions(
     lesion word starts one when it states a feature under a list marker or a location heading
     ("- Left lower lobe: 5 x 4 mm", "PZ: wedge-shaped ADC hypointensity"). A lesion word with no
     size, followed by such items, is a heading ("two solid nodules:") whose words each item
-    inherits. A sentence that states a feature, refers back ("it", "at this site") or gives only
-    a prior size ("; previously 6 x 5 mm"), belongs to the current lesion, or to the last one; a
-    sentence about another structure (`not_lesion` as its subject) or one whose lesion words are
-    all negated ("no other nodule") ends it; other sentences are passed over. Lines that label a
-    feature ("T2: 3/5") always continue. A line that is only an item's label ("Observation 1:")
-    opens a lesion of its own, so the template lines under it ("Type: solid", "Status: new")
-    belong to that item and not to the one before; until a blank line or another lesion, the
-    lines under it that name no lesion, and bulleted lines, are that item's ("- Location: left
-    PZ", "- DWI: 3"), whatever markers or location words they carry. A sentence whose lesion
-    lies on the other side (right, left, a lobe's abbreviation) from the current lesion's is
-    another lesion, even worded as "the ...". Under a table header row that names a lesion
-    column ("Observation | size | APHE"), each row is a lesion of its own, read with that
-    header. A label that nothing follows, or a header row on its own, is no lesion.
+    inherits (the heading on its own is then no lesion). A sentence that states a feature,
+    refers back ("it", "at this site") or gives only a prior size ("; previously 6 x 5 mm"),
+    belongs to the current lesion, or to the last one; a sentence about another structure
+    (`not_lesion` as its subject) or one whose lesion words are all negated ("no other nodule")
+    ends it; other sentences are passed over. Lines that label a feature ("T2: 3/5") always
+    continue. A line that is only an item's label ("Observation 1:") opens a lesion of its own,
+    so the template lines under it ("Type: solid", "Status: new") belong to that item and not to
+    the one before; until a blank line or another lesion, the lines under it that name no
+    lesion, and bulleted lines, are that item's ("- Location: left PZ", "- DWI: 3"), whatever
+    markers or location words they carry. A sentence whose lesion lies on the other side (right,
+    left, a lobe's abbreviation) from the current lesion's is another lesion, even worded as
+    "the ...". Under a table header row that names a lesion column ("Observation | size |
+    APHE"), each row is a lesion of its own, read with that header. A label that nothing
+    follows, or a header row on its own, is no lesion.
     """
     lesions: list[list[Unit]] = []
     labels: set[int] = set()  # units that only label what follows: item labels, table headers
@@ -431,7 +432,15 @@ def split_lesions(
             elif not anchors and located and (stated or (sized and header is not None)):
                 starts = True
             if starts:
-                inherited = header if (header is not None and not anchors) else []
+                # An item under a heading ("two solid nodules:" over "- RUL: 4 mm") inherits its
+                # words; a location line after a sentence ("Lesion 2: left PZ." then "TZ: BPH.")
+                # is no item of it.
+                listed = header is not None and (
+                    marker or text[header[-1].start : header[-1].end].rstrip().endswith(":")
+                )
+                inherited = header if (header is not None and not anchors and listed) else []
+                if inherited and any(lesion == inherited for lesion in lesions):
+                    labels.add(inherited[0].start)  # the heading alone is no lesion of its own
                 current = [*inherited, unit]
                 lesions.append(current)
                 last = current
