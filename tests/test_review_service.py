@@ -274,6 +274,7 @@ def test_references_into_the_enriched_bundle_resolve_in_the_review_bundle(
         if ref not in full_urls
     ]
     assert dangling == []
+    assert structure_issues([outcome.signoff.bundle]) == []
     devices = {
         r["device"]["reference"]
         for r in (e["resource"] for e in bundle["entry"])
@@ -318,6 +319,9 @@ def test_a_review_leaves_the_ai_label_as_written_and_the_provenance_names_the_ve
     assert "CLINAST" not in json.dumps(resources) and "AddedProvenanceCS" not in json.dumps(
         resources
     )
+    for resource in resources:
+        assert schema_errors(resource) == []
+    assert structure_issues([outcome.signoff.bundle]) == []
     [verifier] = provenance["agent"]  # nothing corrected: no author
     assert verifier["type"]["coding"][0]["code"] == "verifier"
     assert verifier["who"]["reference"] == "Practitioner/jd"
