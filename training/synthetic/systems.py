@@ -267,6 +267,16 @@ def lung_screening(w: Writer) -> list[Record]:
         rng.randint(0, 2),
     ):
         w.say("findings", extra)
+    if rng.random() < 0.05:  # v2022 category 0: findings suggestive of infection / inflammation
+        said = w.pick(
+            [
+                "Patchy consolidation with air bronchograms in the right lower lobe",
+                "Clustered tree-in-bud opacities in the left lower lobe",
+                "New segmental consolidation in the lingula",
+            ]
+        )
+        w.say("findings", w.feat(SHARED, "incomplete", True, said) + ".")
+        nodules = [{**n, "incomplete": True} for n in nodules]
     return nodules
 
 
@@ -363,6 +373,7 @@ def lung_advice(w: Writer, category: str, lesions: list[Record]) -> list[str]:
             "4A": w.pick(["LDCT in 3 months.", "3-month follow-up CT; PET/CT may be considered."]),
             "4B": w.pick(["PET/CT and/or tissue sampling.", "Refer to the lung nodule MDT."]),
             "4X": w.pick(["PET/CT and/or tissue sampling.", "Refer to the lung nodule MDT."]),
+            "0": w.pick(["LDCT in 1-3 months after treatment.", "Repeat LDCT in 1-3 months."]),
         }[category]
     ]
 
@@ -784,6 +795,7 @@ def adnexa_advice(w: Writer, category: str, lesions: list[Record]) -> list[str]:
             "3": w.pick(["Follow-up ultrasound in 6 months or MRI.", "Gynaecology review."]),
             "4": w.pick(["Gynaecology referral; MRI for characterisation.", "MRI pelvis advised."]),
             "5": w.pick(["Urgent gynaecological oncology referral.", "Gynae-oncology MDT."]),
+            "0": w.pick(["Repeat transvaginal ultrasound.", "Pelvic MRI to characterise."]),
         }[category]
     ]
 
