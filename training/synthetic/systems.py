@@ -715,9 +715,17 @@ def adnexa(w: Writer) -> list[Record]:
         records = [{**r, "menopausal_status": status} for r in records]
         if acr_rules.category(RadsSystem.O_RADS, records) is not None:
             break
+    if len(records) == 1 and rng.random() < 0.06:  # v2022 category 0: incomplete evaluation
+        size = float(rng.randint(30, 90))
+        records.append({"size_mm": size, "incomplete": True, "menopausal_status": status})
     sides = rng.sample(["right ovary", "left ovary", "right adnexa", "left adnexa"], len(records))
     write_lesions(
-        w, [_adnexal_lesion(w, r, s) for r, s in zip(records, sides, strict=True)], "Lesion"
+        w,
+        [
+            _adnexal_lesion(w, r, s) if "lesion" in r else _unseen_adnexal_lesion(w, r, s)
+            for r, s in zip(records, sides, strict=True)
+        ],
+        "Lesion",
     )
     disease = rng.random() < 0.08
     said_disease = (
@@ -785,6 +793,21 @@ def _adnexal_lesion(w: Writer, record: Record, side: str) -> Lesion:
             )
         )
     return Lesion(noun, w.anat(side), tuple(parts))
+
+
+def _unseen_adnexal_lesion(w: Writer, record: Record, side: str) -> Lesion:
+    """An adnexal lesion the examination could not characterise (O-RADS 0)."""
+    size = record["size_mm"]
+    limit = part(
+        w,
+        "incomplete",
+        True,
+        "Evaluation",
+        ["limited, obscured by bowel gas", "incomplete, cannot be assessed"],
+        ["partly obscured by bowel gas, not characterised", "which cannot be assessed"],
+    )
+    parts = (Part("size_mm", size, "Size", w.size(size, w.rng.choice([1, 2])), ""), limit)
+    return Lesion(w.pick(["structure", "adnexal structure"]), w.anat(side), parts)
 
 
 def adnexa_advice(w: Writer, category: str, lesions: list[Record]) -> list[str]:
