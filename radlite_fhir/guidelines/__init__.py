@@ -59,6 +59,43 @@ class Guideline:
     def record(self, values: Mapping[str, Any]) -> Any:
         return record_from_mapping(self.record_type, values)
 
+    def reachable(self, values: Mapping[str, Any], depth: int | None = None) -> frozenset[str]:
+        """The categories an indeterminate lesion could still take: each feature the table says
+        it lacks, tried over its allowed values (sizes over `SIZE_GRID`), up to `depth` missing
+        features deep. A decided lesion reaches only its own category."""
+        assessment = self.categorize(self.record(values))
+        if assessment.category is not None:
+            return frozenset({assessment.category})
+        depth = REACH_DEPTH if depth is None else depth
+        if depth == 0:
+            return frozenset()
+        specs = {spec.name: spec for spec in self.fields()}
+        out: set[str] = set()
+        for need in assessment.missing:
+            for name in (part.strip() for part in need.split(" or ")):
+                if name in specs:
+                    for value in _candidates(specs[name]):
+                        out |= self.reachable({**values, name: value}, depth - 1)
+        return frozenset(out)
+
+
+# Sizes (mm) that cross every size threshold of the tables (4, 6, 8, 10, 15, 20, 30, 100 mm).
+SIZE_GRID = (3.0, 5.0, 7.0, 9.0, 12.0, 17.0, 25.0, 40.0, 120.0)
+REACH_DEPTH = 4
+
+
+def _candidates(spec: FieldSpec) -> list[Any]:
+    """Every value a missing feature could take, for `Guideline.reachable`."""
+    if spec.kind is FieldKind.TERM:
+        return list(spec.terms)
+    if spec.kind is FieldKind.TERMS:
+        return [[term] for term in spec.terms]
+    if spec.kind is FieldKind.FLAG:
+        return [True, False]
+    if spec.kind is FieldKind.SCORE:
+        return list(range(spec.low, spec.high + 1))
+    return list(SIZE_GRID)
+
 
 GUIDELINES: dict[RadsSystem, Guideline] = {
     g.system: g

@@ -68,13 +68,25 @@ def _missing_names(missing: tuple[str, ...]) -> list[str]:
 
 
 def questions(reading: FeatureReading) -> list[FeatureQuestion]:
-    """The features to ask for: those each indeterminate lesion lacks, in lesion order."""
+    """The features to ask for: those each indeterminate lesion lacks, in lesion order. When
+    another lesion is decided, only a lesion that could still outrank it is asked about (one
+    that cannot, whatever the answers, would not change the report's category: the question
+    would cost a call and risk nothing but a wrong span)."""
     if reading.system is None:
         return []
-    specs = {spec.name: spec for spec in GUIDELINES[reading.system].fields()}
+    guideline = GUIDELINES[reading.system]
+    specs = {spec.name: spec for spec in guideline.fields()}
+    assessments = reading.assessments()
+    decided = [a.category for a in assessments if a.category is not None]
+    top = max(decided, key=guideline.order.index) if decided else None
     asked: list[FeatureQuestion] = []
-    for index, assessment in enumerate(reading.assessments()):
+    for index, assessment in enumerate(assessments):
         if assessment.category is not None:
+            continue
+        if top is not None and not any(
+            guideline.order.index(c) > guideline.order.index(top)
+            for c in guideline.reachable(reading.lesions[index].values())
+        ):
             continue
         for name in _missing_names(assessment.missing):
             if name in specs and len(asked) < MAX_QUESTIONS:
