@@ -322,7 +322,9 @@ def test_a_location_line_after_a_lesion_sentence_does_not_inherit_its_words() ->
     )
     reading = read(text, "MRI prostate")
     zones = [lesion.values().get("zone") for lesion in reading.lesions]
-    assert zones == ["peripheral", "peripheral", "transition"]
+    assert zones == ["peripheral", "peripheral"]
+    second = reading.lesions[1]
+    assert "Transition" not in text[second.start : second.end]
     assert reading.lesions[1].values()["dwi_finding"] == "focal_mild_moderate"
     assert reading.assessment().category == "4"
     listed = (
@@ -331,3 +333,38 @@ def test_a_location_line_after_a_lesion_sentence_does_not_inherit_its_words() ->
     assert [
         lesion.values()["nodule_type"] for lesion in read(listed, "LDCT chest screening").lesions
     ] == ["solid", "solid"]
+
+
+def test_a_zone_line_that_names_no_finding_after_its_label_is_no_lesion() -> None:
+    # The label's own words ("Transition zone:") are a location, not a finding of the line.
+    text = (
+        "MRI prostate, biparametric.\nFindings:\n"
+        "Peripheral zone: right mid 9 mm focus, markedly hypointense on ADC.\n"
+        "Transition zone: enlarged, benign hyperplasia only, no suspicious nodule.\n"
+    )
+    reading = read(text, "MRI prostate")
+    assert len(reading.lesions) == 1
+    assert reading.assessments()[0].category == "4"
+    lesion_line = "Transition zone: lenticular homogeneously moderately hypointense area, 11 mm.\n"
+    with_lesion = read(text + lesion_line, "MRI prostate")
+    assert [lesion.values().get("zone") for lesion in with_lesion.lesions] == [
+        "peripheral",
+        "transition",
+    ]
+
+
+def test_a_sentence_that_only_reports_another_examinations_finding_is_no_lesion() -> None:
+    text = (
+        "MRI liver. History: hepatitis B cirrhosis.\n"
+        "Findings: A screening ultrasound last month demonstrated a 15 mm echogenic nodule. "
+        "In segment 6 there is a 16 mm observation with nonrim arterial phase hyperenhancement "
+        "and washout.\n"
+    )
+    reading = read(text, "MRI liver")
+    assert len(reading.lesions) == 1
+    assert reading.assessment().category == "5"
+    assert reading.assessments()[0].missing == ()
+    current = text.replace(
+        "demonstrated a 15 mm echogenic nodule", "demonstrated a nodule that now measures 15 mm"
+    )
+    assert len(read(current, "MRI liver").lesions) == 2  # "now": this examination's finding

@@ -302,6 +302,36 @@ def _sized(lexicon: Lexicon, text: str, unit: Unit) -> bool:
     return any(not m.prior for m in measurements(lexicon, text, unit.start, unit.end))
 
 
+# A finding another examination made, attributed to it in its own sentence ("Surveillance
+# ultrasound showed a 2 cm nodule.", "Incidental adnexal cyst noted on a CT elsewhere."): the
+# reason for this examination, not a lesion it describes, unless the sentence goes on to say
+# what this examination shows ("..., now 15 mm", "... corresponds to a 9 mm mass").
+_EXAM_WORDS = (
+    r"(?:ultrasound|US|USG|USS|sonograph\w*|sonogram|CT|MRI?|mammogra\w*|Doppler|duplex|"
+    r"PET(?:/CT)?|scan|imaging)"
+)
+_ELSEWHERE = re.compile(
+    rf"\b{_EXAM_WORDS}\b[\w ,/-]{{0,30}}?\b(?:showed|demonstrated|revealed|raised|detected|"
+    rf"found|suggested|reported|identified)\b"
+    rf"|\b(?:seen|noted|found|detected|identified|reported|described)\s+(?:on|at|by)\s+"
+    rf"(?:an?\s+|the\s+)?(?:[\w-]+\s+){{0,3}}?{_EXAM_WORDS}\b"
+    rf"|\bon\s+(?:an?\s+|the\s+)?(?:outside\s+|prior\s+|recent\s+|previous\s+)?"
+    rf"(?:CT|MRI|ultrasound|US)\s*[.,;]",
+    re.IGNORECASE,
+)
+_THIS_EXAMINATION = re.compile(
+    r"\b(?:now|currently|today|at present|this (?:study|exam\w*|scan)|is|are|measures|"
+    r"corresponds?|shows|demonstrates|has|remains)\b",
+    re.IGNORECASE,
+)
+
+
+def _other_examination(sentence: str) -> bool:
+    """Whether a sentence only reports another examination's finding."""
+    match = _ELSEWHERE.search(sentence)
+    return bool(match) and not _THIS_EXAMINATION.search(sentence)
+
+
 def _prior_sized(lexicon: Lexicon, text: str, unit: Unit) -> bool:
     """Whether the sentence gives an earlier examination's size ("previously 5 x 4 mm"): with
     no size of today's, a clause about the current lesion's past, so it belongs to that lesion."""
@@ -332,7 +362,9 @@ def split_lesions(
     left, a lobe's abbreviation) from the current lesion's is another lesion, even worded as
     "the ...". Under a table header row that names a lesion column ("Observation | size |
     APHE"), each row is a lesion of its own, read with that header. A label that nothing
-    follows, or a header row on its own, is no lesion.
+    follows, or a header row on its own, is no lesion. A location line's label states no finding
+    ("Transition zone: BPH, no suspicious nodule." is no lesion). A sentence that only reports
+    another examination's finding ("Surveillance ultrasound showed a nodule.") is passed over.
     """
     lesions: list[list[Unit]] = []
     labels: set[int] = set()  # units that only label what follows: item labels, table headers
@@ -385,12 +417,22 @@ def split_lesions(
                 )
                 for m in words.not_lesion.finditer(text, unit.start, unit.end)
             )
+            if _other_examination(unit.text):
+                continue  # "Surveillance ultrasound showed a nodule.": that examination's finding
             sized = _sized(lexicon, text, unit)
             earlier_size = not sized and _prior_sized(lexicon, text, unit)
-            feature = _has_feature(lexicon, words, text, unit)
-            stated = feature and _has_feature(lexicon, words, text, unit, affirmed=True)
+            heading = _LOCATION_HEADING.search(unit.text)
+            # What the line says after its location label ("Transition zone: BPH."): the label's
+            # own words (a zone) state no finding.
+            body = (
+                Unit(unit.start + heading.end(), unit.end, unit.text[heading.end() :])
+                if (heading)
+                else unit
+            )
+            feature = _has_feature(lexicon, words, text, body)
+            stated = feature and _has_feature(lexicon, words, text, body, affirmed=True)
             marker = bool(_LIST_MARKER.search(unit.text))
-            located = marker or bool(_LOCATION_HEADING.search(unit.text))
+            located = marker or bool(heading)
             refers = bool(_REFERS_BACK.search(unit.text))
             referring = bool(anchors) and all(
                 _REFERRING.search(text, max(0, m.start() - 40), m.start()) for m in anchors
