@@ -368,3 +368,15 @@ def test_a_sentence_that_only_reports_another_examinations_finding_is_no_lesion(
         "demonstrated a 15 mm echogenic nodule", "demonstrated a nodule that now measures 15 mm"
     )
     assert len(read(current, "MRI liver").lesions) == 2  # "now": this examination's finding
+
+
+def test_the_scar_of_an_old_inflammation_is_no_active_process() -> None:
+    exam = "CT chest low dose screening"
+    scar = (
+        "LDCT lung cancer screening, annual.\n"
+        "Findings: Right upper lobe solid nodule, mean 5 mm. Linear opacity in the lingula, "
+        "likely inflammatory scarring.\n"
+    )
+    assert read(scar, exam).assessment().category == "2"
+    active = scar.replace("likely inflammatory scarring", "likely infective")
+    assert read(active, exam).assessment().category == "0"
