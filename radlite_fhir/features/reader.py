@@ -264,12 +264,22 @@ def reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, i
 
 
 def _has_feature(
-    lexicon: Lexicon, words: SystemWords, text: str, unit: Unit, affirmed: bool = False
+    lexicon: Lexicon,
+    words: SystemWords,
+    text: str,
+    unit: Unit,
+    affirmed: bool = False,
+    describes: bool = False,
 ) -> bool:
     """Whether the sentence words a feature of the system's table. `affirmed`: only a statement
     that gives a value: not a negated term ("Right breast: no mass" describes no finding), but a
-    negative value ("no echogenic foci") or a negated flag ("no washout": washout false) does."""
+    negative value ("no echogenic foci") or a negated flag ("no washout": washout false) does.
+    `describes`: only a feature that describes a lesion, not its course over time (the field the
+    system's growth rule sets): "5. Unchanged since 2023." describes nothing."""
+    course = words.growth.field if (describes and words.growth is not None) else None
     for fw in words.fields:
+        if fw.name == course:
+            continue
         for value in fw.values:
             for pattern in value.patterns:
                 for match in pattern.finditer(text, unit.start, unit.end):
@@ -430,8 +440,11 @@ def split_lesions(
                 else unit
             )
             feature = _has_feature(lexicon, words, text, body)
-            stated = feature and _has_feature(lexicon, words, text, body, affirmed=True)
+            stated = feature and _has_feature(
+                lexicon, words, text, body, affirmed=True, describes=True
+            )
             marker = bool(_LIST_MARKER.search(unit.text))
+            stated_here = feature and _has_feature(lexicon, words, text, unit, affirmed=True)
             located = marker or bool(heading)
             refers = bool(_REFERS_BACK.search(unit.text))
             referring = bool(anchors) and all(
@@ -465,7 +478,11 @@ def split_lesions(
                 item.append(unit)  # "- Size: 9 mm" under "Lesion 1:": the item's own line
                 current_sized = current_sized or sized
                 continue
-            if found and not anchors and not feature:
+            if found and not anchors and (not feature or (marker and not stated_here)):
+                # "No other nodules.": every lesion word negated, no feature: that lesion ends;
+                # so does a new list item that only negates ("2. No new nodules.": its negated
+                # "new" is no value), while an unnumbered denial goes on describing the lesion
+                # ("The appearance is not typical of an endometrioma or a haemorrhagic cyst.").
                 current, header = None, None
                 continue
             starts = False

@@ -26,6 +26,9 @@ WRAP_WIDTH = 40
 _LIST_ITEM = re.compile(
     r"\d+[.)]\s"
 )  # shorter lines are list items or headings, not wrapped sentences
+# A list item's number or letter alone before the cut ("2. No new nodules."): the item's marker,
+# not a sentence, so it stays with the item's text (where list-marker rules can see it).
+_ITEM_NUMBER = re.compile(r"[ \t]*(?:[-•*][ \t]*)?\(?(?:\d{1,2}|[A-Za-z])[.)]")
 # An acronym (2-5 capitals or digits) that carries on the sentence, not a label ("ADC:").
 _ACRONYM_GOES_ON = re.compile(r"[A-Z][A-Z0-9]{1,4}\b(?!\s*[:|])(?=[.,;)]|\s+[a-z(]|\s*$)")
 _ABBREVIATION = re.compile(
@@ -163,6 +166,7 @@ def units(text: str, start: int, end: int) -> list[Unit]:
         (m.start(), m.end())
         for m in _SENTENCE_END.finditer(text, start, end)
         if not wrapped(text, m.start(), m.end())
+        and not _ITEM_NUMBER.fullmatch(text, text.rfind("\n", 0, m.start()) + 1, m.start())
     ]
     cuts += [
         (m.start(), m.end())
