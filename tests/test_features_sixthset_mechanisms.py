@@ -37,3 +37,42 @@ def test_a_numbered_items_number_stays_with_its_text_and_a_denying_item_ends_the
     assert values["change"] == "stable"
     assert values["follow_up"] == "three_month"
     assert reading.assessment().category == "3"  # a 4A-size nodule stable at 3 months
+
+
+def test_an_item_label_after_a_blank_line_keeps_its_block() -> None:
+    # A template block ("TARGET 2" then its lines) written after a blank line: every line of
+    # the block is that item's, including a feature line that names a zone in passing.
+    text = (
+        "MRI PROSTATE\n"
+        "FINDINGS:\nGland volume 41 mL.\n\n"
+        "NODULE 1\n"
+        "- Site: left transition zone, apex\n"
+        "- Size: 8 mm\n"
+        "- T2: lenticular, homogeneously moderately hypointense\n"
+        "- ADC/b-value: marked focal hypointensity on ADC, bright on b2000\n"
+        "- DCE: negative (not used in the TZ)\n"
+        "\nPERIPHERAL ZONE: No focal lesion.\n"
+    )
+    reading = read(text, "MRI prostate")
+    (lesion,) = reading.lesions
+    values = lesion.values()
+    assert values["t2_finding"] == "lenticular"
+    assert values["dwi_finding"] == "focal_marked"
+    assert reading.assessment().category == "4"  # TZ: T2 4, < 15 mm, no EPE
+
+
+def test_a_mild_to_moderate_adc_signal_in_its_written_forms() -> None:
+    forms = (
+        "mildly to moderately low on the ADC map",
+        "ADC mildly-moderately hypointense",
+        "mild/moderate hypointensity on ADC",
+        "mildly-moderately restricted diffusion",
+    )
+    for form in forms:
+        text = (
+            "MRI prostate.\nFindings: Right peripheral zone, mid gland: 7 mm focal lesion, "
+            f"{form}. No early enhancement on DCE.\n"
+        )
+        (lesion,) = read(text, "MRI prostate").lesions
+        assert lesion.values().get("dwi_finding") == "focal_mild_moderate", form
+        assert read(text, "MRI prostate").assessment().category == "3", form

@@ -410,6 +410,7 @@ def split_lesions(
                 current, header, current_sized = [unit], None, False
                 lesions.append(current)
                 last = item = current
+                seen = unit.end  # its block runs from here: a blank line above it ends nothing
                 continue
             if item is not None and (
                 current is not item or _PARAGRAPH.search(text, seen, unit.start)
