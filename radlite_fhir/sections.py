@@ -2,8 +2,10 @@
 
 Headings come from mappings/sections.yaml. A heading counts at the start of a line (or of the
 text, or after a comma-as-line-break as in transcribed reports) followed by a colon, or alone on
-its line in capitals. Text before the first heading is left unsectioned; a report with no
-headings at all has one implicit findings section, so tasks always have text to read.
+its line in capitals; a heading in capitals may carry one qualifying word before it
+("ELECTROPHYSIOLOGICAL FINDINGS:", "MAMMOGRAPHIC ASSESSMENT:"). Text before the first heading is
+left unsectioned; a report with no headings at all has one implicit findings section, so tasks
+always have text to read.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ def _heading_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
         re.escape(h).replace(r"\ ", r"\s+") for h in sorted(by_heading, key=len, reverse=True)
     )
     pattern = re.compile(
-        rf"(?:(?<=^)|(?<=\n)|(?<=,)|(?<=\.\s)|(?<=\.))[ \t]*(?P<h>{alternatives})"
+        rf"(?:(?<=^)|(?<=\n)|(?<=,)|(?<=\.\s)|(?<=\.))[ \t]*"
+        rf"(?P<q>(?-i:[A-Z][A-Z-]{{2,}})[ \t]+)??(?P<h>{alternatives})"
         rf"(?:[ \t]*:|[ \t]*(?=\n))",
         re.IGNORECASE,
     )
@@ -40,8 +43,12 @@ def split_sections(text: str) -> tuple[Section, ...]:
         heading = match.group("h")
         if not match.group(0).endswith(":") and not heading.isupper():
             continue  # a heading without a colon must be written in capitals on its own line
+        if match.group("q") and not (heading.isupper() and match.group(0).endswith(":")):
+            continue  # a qualified heading ("SONOGRAPHIC FINDINGS:") is written in capitals
         key = by_heading[re.sub(r"\s+", " ", heading.lower())]
-        marks.append((match.start("h"), match.end(), key, heading))
+        marks.append(
+            (match.start("q") if match.group("q") else match.start("h"), match.end(), key, heading)
+        )
     if not marks:
         return (Section(key="findings", heading="", start=0, end=len(text)),)
     sections = []

@@ -76,3 +76,26 @@ def test_a_mild_to_moderate_adc_signal_in_its_written_forms() -> None:
         (lesion,) = read(text, "MRI prostate").lesions
         assert lesion.values().get("dwi_finding") == "focal_mild_moderate", form
         assert read(text, "MRI prostate").assessment().category == "3", form
+
+
+def test_a_margin_written_as_sharply_or_smoothly_delineated_is_circumscribed_or_smooth() -> None:
+    breast = (
+        "Bilateral mammography.\nFindings: Right breast, 7 o'clock: a new oval mass of 9 mm, "
+        "sharply delineated, parallel to the skin.\n"
+    )
+    (lesion,) = read(breast, "Mammography bilateral").lesions
+    assert lesion.values()["margin"] == "circumscribed"
+    assert read(breast, "Mammography bilateral").assessment().category == "4A"  # new
+    adnexa = (
+        "Transvaginal ultrasound. Postmenopausal.\nFindings: Left adnexa: solid lesion of "
+        "30 x 28 mm, well delineated, with moderate internal flow (colour score 3).\n"
+    )
+    (lesion,) = read(adnexa, "US pelvis transvaginal").lesions
+    assert lesion.values()["solid_contour"] == "smooth"
+    assert read(adnexa, "US pelvis transvaginal").assessment().category == "4"
+    thyroid = (
+        "Thyroid ultrasound.\nFindings: Right lobe: 16 mm solid isoechoic nodule, "
+        "wider than tall, sharply demarcated, no echogenic foci.\n"
+    )
+    (lesion,) = read(thyroid, "US thyroid").lesions
+    assert lesion.values()["margin"] == "smooth"

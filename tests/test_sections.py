@@ -53,3 +53,30 @@ def test_mtsamples_comma_line_breaks(shared_data: Path) -> None:
     first = _keys_and_texts(rows[0]["transcription"])
     assert first[0] == ("technique", "Ultrasound examination of the scrotum.")
     assert ("indication", "Scrotal pain.") in first
+
+
+def test_assessment_observations_clinical_and_prior_examinations_headings() -> None:
+    text = (
+        "Clinical: 61F, lump.\nPrior examinations: Mammography 2022.\n"
+        "Observations: Oval mass right breast.\nAssessment: Probably a cyst."
+    )
+    assert [key for key, _ in _keys_and_texts(text)] == [
+        "clinical_information",
+        "comparison",
+        "findings",
+        "conclusion",
+    ]
+    profile = "Clinical profile: 40 year old.\nObservations:\nNormal study."
+    assert _keys_and_texts(profile) == [
+        ("clinical_information", "40 year old."),
+        ("findings", "Normal study."),
+    ]
+
+
+def test_a_heading_in_capitals_may_carry_one_qualifying_word() -> None:
+    text = "Lead placement uneventful.,SONOGRAPHIC FINDINGS:, Normal.,CLINICAL HISTORY: pain."
+    assert _keys_and_texts(text) == [("findings", "Normal."), ("history", "pain.")]
+    # in lower case the qualifier makes it a sentence, not a heading
+    assert [k for k, _ in _keys_and_texts("Our findings: normal.\nIMPRESSION: none")] == [
+        "impression"
+    ]
