@@ -138,12 +138,15 @@ def add_result_options(
             "--threads",
             type=int,
             default=None,
-            help="llama.cpp threads (default: $RADLITE_THREADS or the physical cores)",
+            help="llama.cpp threads per worker (default: --config, RADLITE_WATCH_*, else the "
+            "cores shared out among --workers)"
+            if layered
+            else "llama.cpp threads (default: $RADLITE_THREADS or the physical cores)",
         )
     if "rules_first" in options:
-        parser.add_argument(
+        parser.add_argument(  # watch: --no-rules-first undoes a TOML or environment true
             "--rules-first",
-            action="store_true",
+            action=argparse.BooleanOptionalAction if layered else "store_true",
             default=default(False),
             help="skip the model for RADS/TNM when the report states them explicitly (the "
             "result records that it came from the text)",

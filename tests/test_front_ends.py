@@ -107,6 +107,8 @@ def test_every_front_end_builds_the_same_settings_from_the_same_options(
     assert _watch_settings(
         _parse("watch", "--config", config, "--min-confidence", "0.25")
     ).results == replace(wanted, min_confidence=0.25)
+    again = _parse("watch", "--config", config, "--no-rules-first")
+    assert _watch_settings(again).results == replace(wanted, rules_first=False)
 
 
 def test_max_input_mb_refuses_the_same_input_in_every_front_end(
