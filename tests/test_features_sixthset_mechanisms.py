@@ -7,8 +7,9 @@ Each test fails on the mechanism as it was before this round.
 
 from __future__ import annotations
 
+from radlite_fhir.features.lexicon import load_lexicon
 from radlite_fhir.features.reader import read_features
-from radlite_fhir.features.text import units
+from radlite_fhir.features.text import negated, units
 from radlite_fhir.sections import split_sections
 
 
@@ -99,3 +100,22 @@ def test_a_margin_written_as_sharply_or_smoothly_delineated_is_circumscribed_or_
     )
     (lesion,) = read(thyroid, "US thyroid").lesions
     assert lesion.values()["margin"] == "smooth"
+
+
+def test_a_bracketed_aside_neither_ends_nor_starts_a_negation() -> None:
+    # The aside's own "no ... with ..." neither ends the outer denial nor counts as its reach;
+    # "of a", "or of an" are no distance; a size in an aside still ends a negation.
+    text = (
+        "Pelvic ultrasound. Postmenopausal.\nFindings: Left adnexa: a 64 x 50 mm unilocular cyst "
+        "with uniform low-level echoes and a smooth inner wall, no solid component, no flow. "
+        "It lacks the appearance of a haemorrhagic cyst (no lace-like strands with retracting "
+        "clot) or of an endometrioma.\n"
+    )
+    reading = read(text, "US pelvis")
+    (lesion,) = reading.lesions
+    assert lesion.values()["lesion"] == "smooth_nonsimple_cyst"
+    assert reading.assessment().category == "3"  # postmenopausal, 30 to < 100 mm
+    lexicon = load_lexicon()
+    sized = "Not seen in 2021, grown since 2022 (then 6 mm) and now a developing asymmetry."
+    at = sized.index("developing")
+    assert not negated(lexicon, sized, at, at + len("developing asymmetry"))

@@ -22,6 +22,7 @@ _SENTENCE_END = re.compile(
 _LOWER_START = re.compile(r"(?<=\.)\s+(?=[a-z])")
 _HAS_SIZE = re.compile(r"\d\s*(?:mm|cm)\b|\d+(?:\.\d+)?\s*x\s*\d", re.IGNORECASE)
 NEGATION_WORDS = 8  # "no area of homogeneous low T2 signal or erased charcoal appearance"
+_GRAMMAR_WORDS = {"a", "an", "the", "of", "or", "nor", "either", "any"}
 WRAP_WIDTH = 40
 _LIST_ITEM = re.compile(
     r"\d+[.)]\s"
@@ -52,6 +53,7 @@ _NEW_CLAUSE = re.compile(
     r"|\band\s+(?:it|its|there|they)\b",
     re.IGNORECASE,
 )
+_ASIDE = re.compile(r"\([^()]*\)")
 _AFFIRMED_AFTER = re.compile(
     r"^[\s:,]{0,3}(?:(?:is|are|was|were)\s+)?(?:present|seen|noted|identified|positive|\+)",
     re.IGNORECASE,
@@ -202,20 +204,25 @@ def negation_span(lexicon: Lexicon, text: str, start: int, end: int) -> tuple[in
     if after:
         return start, end + after.end()
     clause_start = clause_start_before(text, 0, start)
-    window_start = max(clause_start, start - 80)
-    window = text[window_start:start]
+    asides = sum(len(m.group()) for m in _ASIDE.finditer(text, clause_start, start))
+    window_start = max(clause_start, start - 80 - asides)  # an aside does not use up the reach
+    # A closed aside in brackets neither negates nor breaks what follows it ("not typical of an
+    # endometrioma (no ground-glass echoes with wall foci) or of a dermoid"): blanked out; a
+    # size in it still ends the negation ("not present 2022, larger (then 9 mm) = developing").
+    window = _ASIDE.sub(lambda m: " " * len(m.group()), text[window_start:start])
     cues = list(lexicon.negation.finditer(window))
     if not cues:
         return None
     between = window[cues[-1].end() :]
+    written = text[window_start + cues[-1].end() : start]  # a size in an aside still measures
     if (
         lexicon.negation_break.search(between)
-        or _HAS_SIZE.search(between)
+        or _HAS_SIZE.search(written)
         or _NEW_CLAUSE.search(between)
     ):
         return None  # "no washout, but ...", "no X; 12 mm Y", "no X, and its Y": it stops there
-    if len(between.split()) > NEGATION_WORDS:
-        return None
+    if sum(word.lower() not in _GRAMMAR_WORDS for word in between.split()) > NEGATION_WORDS:
+        return None  # the reach counts words that say something: "of a", "or of an" do not
     # "No APHE, washout present": a comma starts a new item that the text then affirms.
     if "," in between and _AFFIRMED_AFTER.match(text[end : end + 40]):
         return None
