@@ -119,3 +119,50 @@ def test_a_bracketed_aside_neither_ends_nor_starts_a_negation() -> None:
     sized = "Not seen in 2021, grown since 2022 (then 6 mm) and now a developing asymmetry."
     at = sized.index("developing")
     assert not negated(lexicon, sized, at, at + len("developing asymmetry"))
+
+
+def test_an_adnexal_area_that_cannot_be_characterised_is_o_rads_0() -> None:
+    # A region described by its appearance ("a heterogeneous area") is a lesion; when the
+    # examination could not characterise it, O-RADS US v2022 gives 0 (incomplete evaluation).
+    text = (
+        "Transabdominal pelvic ultrasound. Postmenopausal. Bladder poorly filled.\n"
+        "Findings: The ovaries are not identified. Left adnexa: a heterogeneous area of about "
+        "35 mm, partially visualised, which cannot be assessed further through the bowel.\n"
+    )
+    reading = read(text, "US pelvis")
+    (lesion,) = reading.lesions
+    assert lesion.values()["incomplete"] is True
+    assert reading.assessment().category == "0"
+
+
+def test_how_the_examination_went_on_the_other_side_is_no_feature_of_this_lesion() -> None:
+    # "The left ovary is not well seen" says nothing of a right ovarian cyst, and a line that
+    # only says so ("Left ovary: obscured by bowel gas.") is no lesion of its own: the cyst,
+    # missing its type, stays indeterminate instead of becoming 0.
+    exam = "US pelvis"
+    for other in (
+        "The left ovary is not well seen because of bowel gas.",
+        "\nLeft ovary: obscured by bowel gas.",
+    ):
+        text = (
+            "Pelvic ultrasound. Premenopausal.\nFindings: Right ovary: 41 mm cyst with a thick "
+            f"septum. {other}\n"
+        )
+        reading = read(text, exam)
+        assert [le.values().get("incomplete") for le in reading.lesions] == [None], other
+        assert reading.assessment().category is None, other
+
+
+def test_a_consolidation_of_the_past_or_explained_as_atelectasis_is_no_active_process() -> None:
+    exam = "CT chest low dose screening"
+    base = "Low-dose CT, baseline screening.\nFindings: Left lower lobe: 7 mm solid nodule. "
+    for sentence in (
+        "Patchy consolidation at the right base with subsegmental atelectasis.",
+        "Band of scarring in the lingula at the site of previous consolidation.",
+        "Stable scarring in the right middle lobe.",
+    ):
+        reading = read(base + sentence + "\n", exam)
+        assert reading.assessment().category == "3", sentence  # baseline 6 to < 8 mm
+        assert reading.lesions[0].values().get("change") == "baseline", sentence
+    active = read(base + "Consolidation with air bronchograms in the right lower lobe.\n", exam)
+    assert active.assessment().category == "0"

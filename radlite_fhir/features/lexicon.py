@@ -13,7 +13,7 @@ import yaml
 
 from radlite_fhir.guidelines import GUIDELINES, FieldKind, RadsSystem
 
-FIELD_OPTIONS = ("pick", "only_if", "exam_is", "unless", "scope", "veto")
+FIELD_OPTIONS = ("pick", "only_if", "exam_is", "unless", "scope", "veto", "of_examination")
 
 
 class Scope(StrEnum):
@@ -51,6 +51,9 @@ class FieldWords:
     unless: re.Pattern[str] | None = None  # ... and does not match this
     scope: Scope = Scope.WHOLE  # where a report-level field is read
     veto: bool = False  # a value the lesion's text negates is not taken from its descriptors
+    # The field says how the examination went ("not well seen"), not what a lesion looks like:
+    # a line that states only this starts no lesion.
+    of_examination: bool = False
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,7 @@ def _field(system: RadsSystem, name: str, spec: dict[str, Any]) -> FieldWords:
         unless=words(options["unless"]) if "unless" in options else None,
         scope=_scope(system, name, options.get("scope")),
         veto=bool(options.get("veto")),
+        of_examination=bool(options.get("of_examination")),
     )
 
 

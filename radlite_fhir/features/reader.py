@@ -275,10 +275,11 @@ def _has_feature(
     that gives a value: not a negated term ("Right breast: no mass" describes no finding), but a
     negative value ("no echogenic foci") or a negated flag ("no washout": washout false) does.
     `describes`: only a feature that describes a lesion, not its course over time (the field the
-    system's growth rule sets): "5. Unchanged since 2023." describes nothing."""
+    system's growth rule sets: "5. Unchanged since 2023." describes nothing) nor how the
+    examination went (`of_examination`: "Left ovary: not well seen.")."""
     course = words.growth.field if (describes and words.growth is not None) else None
     for fw in words.fields:
-        if fw.name == course:
+        if fw.name == course or (describes and fw.of_examination):
             continue
         for value in fw.values:
             for pattern in value.patterns:
@@ -370,11 +371,13 @@ def split_lesions(
     lesion, and bulleted lines, are that item's ("- Location: left PZ", "- DWI: 3"), whatever
     markers or location words they carry. A sentence whose lesion lies on the other side (right,
     left, a lobe's abbreviation) from the current lesion's is another lesion, even worded as
-    "the ...". Under a table header row that names a lesion column ("Observation | size |
-    APHE"), each row is a lesion of its own, read with that header. A label that nothing
-    follows, or a header row on its own, is no lesion. A location line's label states no finding
-    ("Transition zone: BPH, no suspicious nodule." is no lesion). A sentence that only reports
-    another examination's finding ("Surveillance ultrasound showed a nodule.") is passed over.
+    "the ...", and a sentence about the other side that names no lesion ("The left ovary is not
+    well seen.") adds nothing to it. Under a table header row that names a lesion column
+    ("Observation | size | APHE"), each row is a lesion of its own, read with that header. A
+    label that nothing follows, or a header row on its own, is no lesion. A location line's
+    label states no finding ("Transition zone: BPH, no suspicious nodule." is no lesion). A
+    sentence that only reports another examination's finding ("Surveillance ultrasound showed a
+    nodule.") is passed over.
     """
     lesions: list[list[Unit]] = []
     labels: set[int] = set()  # units that only label what follows: item labels, table headers
@@ -509,6 +512,8 @@ def split_lesions(
                     header = None if sized else [unit]
                 continue
             target = current if current is not None else (last if (refers or referring) else None)
+            if elsewhere and not anchors and not refers:
+                continue  # "The left ovary is not well seen." after a right ovarian cyst
             first_size = sized and not current_sized
             if target is not None and (anchors or feature or first_size or refers or earlier_size):
                 target.append(unit)
