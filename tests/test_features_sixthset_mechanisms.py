@@ -166,3 +166,17 @@ def test_a_consolidation_of_the_past_or_explained_as_atelectasis_is_no_active_pr
         assert reading.lesions[0].values().get("change") == "baseline", sentence
     active = read(base + "Consolidation with air bronchograms in the right lower lobe.\n", exam)
     assert active.assessment().category == "0"
+
+
+def test_a_nodule_distinct_from_the_background_liver_is_read_as_distinctive() -> None:
+    text = (
+        "MRI liver. Hepatitis B cirrhosis, surveillance.\nFindings: Segment 6: 11 mm nodule, "
+        "T2 hypointense, clearly distinct from the surrounding parenchyma. No arterial phase "
+        "hyperenhancement, no washout, no capsule.\n"
+    )
+    reading = read(text, "MRI liver")
+    (lesion,) = reading.lesions
+    assert lesion.values()["distinctive"] is True
+    assert reading.assessment().category == "2"
+    large = text.replace("11 mm", "24 mm")
+    assert read(large, "MRI liver").assessment().category == "3"

@@ -1,8 +1,9 @@
 """LI-RADS v2018 CT/MRI (ACR): the diagnostic table for an untreated observation in a patient at
-risk for HCC, with LR-TIV, LR-M and the benign categories before it, then the optional step of
-the v2018 core algorithm: ancillary features adjust the category by one (favouring malignancy:
-up, but never up to LR-5, which only the major features earn; favouring benignity: down; both
-kinds present: no adjustment). LR-M and LR-TIV are not adjusted.
+risk for HCC, with LR-TIV, LR-M and the benign categories before it (LR-2 includes a distinctive
+solid nodule < 20 mm without malignant imaging features, e.g. a siderotic nodule), then the
+optional step of the v2018 core algorithm: ancillary features adjust the category by one
+(favouring malignancy: up, but never up to LR-5, which only the major features earn; favouring
+benignity: down; both kinds present: no adjustment). LR-M and LR-TIV are not adjusted.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class Observation:
     tumor_in_vein: bool | None = feature("enhancing soft tissue in a vein")
     targetoid: bool | None = feature("LR-M features: targetoid appearance")
     benign: Benign | None = feature("definitely or probably benign entity (cyst, hemangioma)")
+    distinctive: bool | None = feature(
+        "a solid nodule distinctive from the background liver (siderotic, T1-hyperintense "
+        "regenerative or dysplastic nodule)"
+    )
     ancillary_malignancy: bool | None = feature(
         "ancillary features favouring malignancy: restricted diffusion, mild-moderate T2 "
         "hyperintensity, corona enhancement, fat or iron sparing in a solid mass, transitional or "
@@ -57,6 +62,8 @@ class Observation:
 # downgrade by one); LR-M and LR-TIV are outside this scale and stay as they are.
 ADJUSTABLE = ("1", "2", "3", "4", "5")
 UPGRADE_CEILING = "4"
+# v2018 LR-2: a distinctive solid nodule without malignant imaging features below this size.
+DISTINCTIVE_BELOW_MM = 20
 
 
 def diagnostic_table(size: float, aphe: Aphe, washout: bool, capsule: bool, growth: bool) -> str:
@@ -131,6 +138,19 @@ def categorize(observation: Observation) -> Assessment:
     assert observation.size_mm is not None and observation.aphe is not None
     washout, capsule = bool(observation.washout), bool(observation.capsule)
     growth = bool(observation.threshold_growth)
+    # v2018 LR-2 criteria: a distinctive solid nodule < 20 mm without malignant imaging features
+    # is probably benign; at >= 20 mm the diagnostic table's LR-3 stands.
+    distinctive = (
+        bool(observation.distinctive)
+        and observation.aphe is Aphe.NONE
+        and not (washout or capsule or growth)
+    )
+    if distinctive and observation.size_mm < DISTINCTIVE_BELOW_MM:
+        why.say(
+            f"distinctive nodule {observation.size_mm:g} mm (< {DISTINCTIVE_BELOW_MM} mm), "
+            "no major features -> LR-2"
+        )
+        return why.result(adjust("2", observation, why))
     named = [
         n
         for n, on in (("washout", washout), ("capsule", capsule), ("threshold growth", growth))
