@@ -278,8 +278,13 @@ def test_serve_writes_no_temporary_file(
     with _serving(settings, pipeline) as up:
         fhir = up.post("/fhir/DiagnosticReport/$enrich", (SAMPLES / INPUTS[0]).read_bytes(), FHIR)
         dicom = up.post("/dicom/enrich", sr, "application/dicom")
+        misfiled = up.post("/fhir/DiagnosticReport/$enrich", sr, FHIR)  # an SR, by its preamble
     assert fhir[0] == 200 and dicom[0] == 200, (fhir[2][:300], dicom[2][:300])
+    assert fhir[1]["content-type"] == WRITERS[OutputFormat.ENRICHED].media_type
     assert dicom[2][128:132] == b"DICM"
+    # the answer's media type is the writer's, not the route's
+    assert misfiled[0] == 200 and misfiled[1]["content-type"] == "application/dicom"
+    assert misfiled[2][128:132] == b"DICM"
     assert list(folder.iterdir()) == []
     # inotify keeps order: once the barrier's event is in, every earlier one is too
     (folder / "barrier").write_bytes(b"")

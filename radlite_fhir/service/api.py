@@ -44,7 +44,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from radlite_fhir import __version__
 from radlite_fhir.budget import TimeBudget, TimeBudgetExceeded
-from radlite_fhir.convert import convert_bytes
+from radlite_fhir.convert import Rendered, convert_bytes
 from radlite_fhir.errors import ConfigError, ModelError
 from radlite_fhir.pipeline import Pipeline
 from radlite_fhir.service.outcome import (
@@ -55,7 +55,7 @@ from radlite_fhir.service.outcome import (
     outcome_bytes,
 )
 from radlite_fhir.settings import ResultSettings
-from radlite_fhir.writers.table import OutputFormat
+from radlite_fhir.writers.table import WRITERS, OutputFormat
 
 __all__ = ["FHIR_JSON", "ServeSettings", "build_app", "operation_outcome", "read_token_file"]
 DICOM = "application/dicom"
@@ -184,7 +184,7 @@ def _convert(
     max_bytes: int,
     budget: TimeBudget,
     max_reports: int,
-) -> bytes:
+) -> Rendered:
     """Enrich one request body through `convert_bytes`, the core `radlite convert` runs, with
     no file written anywhere: the body is named `request<suffix>` in errors (the suffix picks
     the reader). The budget is checked after reading, before each report and before each
@@ -206,7 +206,7 @@ def _convert(
         )
     if not converted.outputs:
         raise HttpProblem(422, IssueType.PROCESSING, "no coded result and no impression to write")
-    return converted.outputs[0].data
+    return converted.outputs[0]
 
 
 def build_app(settings: ServeSettings, pipeline: Pipeline) -> FastAPI:
@@ -301,7 +301,9 @@ def build_app(settings: ServeSettings, pipeline: Pipeline) -> FastAPI:
             raise HttpProblem(400, IssueType.INVALID, "empty request body")
         return bytes(body)
 
-    async def enrich(body: bytes, suffix: str, budget: TimeBudget) -> bytes:
+    async def enrich(body: bytes, suffix: str, budget: TimeBudget) -> Response:
+        """The answer: the output, with its media type from the writers table (a DICOM SR
+        sent to the FHIR route is read by its preamble and answered as DICOM)."""
         retry = {"Retry-After": str(settings.retry_after_s)}
         reports = await asyncio.to_thread(count_reports, body, suffix)
         if reports > settings.max_reports:
@@ -312,7 +314,7 @@ def build_app(settings: ServeSettings, pipeline: Pipeline) -> FastAPI:
                 "(--max-reports); send them in smaller requests",
             )
 
-        def job() -> bytes:
+        def job() -> Rendered:
             try:
                 return _convert(pipeline, body, suffix, max_bytes, budget, settings.max_reports)
             except TimeBudgetExceeded:
@@ -335,8 +337,9 @@ def build_app(settings: ServeSettings, pipeline: Pipeline) -> FastAPI:
         )
         try:
             if settings.request_budget_s <= 0:
-                return await waiting
-            return await asyncio.wait_for(asyncio.shield(waiting), max(left, 0.0))
+                rendered = await waiting
+            else:
+                rendered = await asyncio.wait_for(asyncio.shield(waiting), max(left, 0.0))
         except TimeoutError:
             future.cancel()  # still queued: never started; running: the budget stops it
             raise spent from None
@@ -346,6 +349,7 @@ def build_app(settings: ServeSettings, pipeline: Pipeline) -> FastAPI:
             raise HttpProblem(
                 503, IssueType.TRANSIENT, f"model unavailable: {exc}", retry
             ) from None
+        return Response(rendered.data, media_type=WRITERS[rendered.format].media_type)
 
     fhir_body = {"type": "object", "properties": {"resourceType": {"type": "string"}}}
     errors = {
@@ -383,9 +387,9 @@ def build_app(settings: ServeSettings, pipeline: Pipeline) -> FastAPI:
         budget = TimeBudget(settings.request_budget_s)
         authorize(request)
         body = await read_body(request, (FHIR_JSON, "application/json"))
-        result = await enrich(body, ".json", budget)
+        answer = await enrich(body, ".json", budget)
         answered[(request.url.path, 200)] += 1
-        return Response(result, media_type=FHIR_JSON)
+        return answer
 
     @app.post(
         "/dicom/enrich",
@@ -403,9 +407,9 @@ def build_app(settings: ServeSettings, pipeline: Pipeline) -> FastAPI:
         budget = TimeBudget(settings.request_budget_s)
         authorize(request)
         body = await read_body(request, (DICOM,))
-        result = await enrich(body, ".dcm", budget)
+        answer = await enrich(body, ".dcm", budget)
         answered[(request.url.path, 200)] += 1
-        return Response(result, media_type=DICOM)
+        return answer
 
     @app.get("/healthz", summary="liveness, queue depth, whether the model is busy")
     async def healthz() -> dict[str, Any]:
