@@ -42,7 +42,12 @@ _NEGATED_AFTER = re.compile(
     r"|^(?:\s+(?!with\b|but\b)\w+){0,3}?\s*:?\s*(?:(?:is|are|was|were)\s+)?(?:absent|negative|"
     r"not\s+(?:seen|present|identified|demonstrated|appreciated|evident|visuali[sz]ed|assessed|"
     r"evaluated|imaged))"  # "capsule absent", "washout not seen", "B and C serology negative"
-    r"|^\s*:\s*(?:no|none)\b",  # "capsule: no"
+    r"|^\s*:\s*(?:no|none)\b"  # "capsule: no"
+    # A template field answered in brackets, its label perhaps qualified ("Washout
+    # (nonperipheral): [No]", "Threshold growth: [N/A, no prior]"): not applicable states no
+    # feature either.
+    r"|^\s*(?:\([^()\n]{0,40}\)\s*)?:\s*[\[(]?\s*(?:no|none|absent|negative|nil|n/?a|"
+    r"not\s+applicable)\b",
     re.IGNORECASE,
 )
 # A new clause with a subject of its own after a comma or "and" ("without cystic areas, and its
