@@ -3,7 +3,9 @@
 Headings come from mappings/sections.yaml. A heading counts at the start of a line (or of the
 text, or after a comma-as-line-break as in transcribed reports) followed by a colon, or alone on
 its line in capitals; a heading in capitals may carry one qualifying word before it
-("ELECTROPHYSIOLOGICAL FINDINGS:", "MAMMOGRAPHIC ASSESSMENT:"). Text before the first heading is
+("ELECTROPHYSIOLOGICAL FINDINGS:", "MAMMOGRAPHIC ASSESSMENT:"), and a heading followed by its
+colon a qualifier after it, in brackets or after a dash in capitals ("Findings (continued):",
+"ADDENDUM - FINAL:"), as addenda and continued sections are headed. Text before the first heading is
 left unsectioned; a report with no headings at all has one implicit findings section, so tasks
 always have text to read.
 """
@@ -29,6 +31,7 @@ def _heading_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     pattern = re.compile(
         rf"(?:(?<=^)|(?<=\n)|(?<=,)|(?<=\.\s)|(?<=\.))[ \t]*"
         rf"(?P<q>(?-i:[A-Z][A-Z-]{{2,}})[ \t]+)??(?P<h>{alternatives})"
+        rf"(?P<t>[ \t]*\([^()\n]{{1,30}}\)|[ \t]+[-\u2013][ \t]+(?-i:[A-Z]{{3,}}))?"
         rf"(?:[ \t]*:|[ \t]*(?=\n))",
         re.IGNORECASE,
     )
@@ -45,6 +48,8 @@ def split_sections(text: str) -> tuple[Section, ...]:
             continue  # a heading without a colon must be written in capitals on its own line
         if match.group("q") and not (heading.isupper() and match.group(0).endswith(":")):
             continue  # a qualified heading ("SONOGRAPHIC FINDINGS:") is written in capitals
+        if match.group("t") and not match.group(0).endswith(":"):
+            continue  # a trailing qualifier ("ADDENDUM - FINAL:") is followed by its colon
         key = by_heading[re.sub(r"\s+", " ", heading.lower())]
         marks.append(
             (match.start("q") if match.group("q") else match.start("h"), match.end(), key, heading)

@@ -84,3 +84,38 @@ def test_a_benign_entity_the_reader_only_suspects_is_probably_benign() -> None:
     )
     (lesion,) = read(plain, "CT liver").lesions
     assert lesion.values()["benign"] == "definitely_benign"
+
+
+def test_an_addendum_supersedes_a_preliminary_read() -> None:
+    # The preliminary read calls the observation nonrim with washout; the attending's addendum
+    # revises it to rim APHE and a targetoid appearance: only the final read is read.
+    text = (
+        "Wet read: 3.1 cm hyperenhancing observation in segment 8 with washout. Likely HCC.\n\n"
+        "ADDENDUM (attending):\n"
+        "The segment 8 observation (3.1 cm) has rim arterial phase hyperenhancement and a "
+        "target appearance on diffusion-weighted images. No enhancing capsule.\n"
+        "History: hepatitis C cirrhosis.\n"
+    )
+    reading = read(text, "MRI liver multiphase")
+    (lesion,) = reading.lesions
+    assert lesion.start > text.index("ADDENDUM")
+    assert lesion.values()["aphe"] == "rim"
+    assert reading.assessment().category == "M"
+    # An addendum to a final report adds to it: the report's own findings are still read.
+    final = text.replace("Wet read:", "Findings:")
+    assert read(final, "MRI liver multiphase").lesions[0].start < final.index("ADDENDUM")
+
+
+def test_peripheral_washout_is_no_nonperipheral_washout() -> None:
+    # LI-RADS major feature washout is nonperipheral; peripheral washout is an LR-M feature.
+    text = (
+        "MRI LIVER. Cirrhosis (NASH).\nFINDINGS:\n"
+        "Segment 3 mass of 26 mm with peripheral washout in the portal venous phase.\n"
+    )
+    (lesion,) = read(text, "MRI liver").lesions
+    values = lesion.values()
+    assert values.get("washout") is not True
+    assert values["targetoid"] is True
+    nonperipheral = text.replace("peripheral washout", "nonperipheral washout")
+    (lesion,) = read(nonperipheral, "MRI liver").lesions
+    assert lesion.values()["washout"] is True

@@ -80,3 +80,16 @@ def test_a_heading_in_capitals_may_carry_one_qualifying_word() -> None:
     assert [k for k, _ in _keys_and_texts("Our findings: normal.\nIMPRESSION: none")] == [
         "impression"
     ]
+
+
+def test_a_heading_may_carry_a_qualifier_after_it_before_its_colon() -> None:
+    # Addenda and continued sections are headed so; a dash qualifier without the colon
+    # ("Impression - see above") is text.
+    text = (
+        "Findings (continued): the spleen is normal.\n"
+        "ADDENDUM - CORRECTED: outside images now compared.\n"
+        "Impression - see above\n"
+    )
+    keys = _keys_and_texts(text)
+    assert keys[0] == ("findings", "the spleen is normal.")
+    assert keys[1] == ("addendum", "outside images now compared.\nImpression - see above")

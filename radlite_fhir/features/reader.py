@@ -48,6 +48,9 @@ ADVICE = {"impression", "conclusion", "recommendation"}
 SUBJECT_CHARS = 25  # another structure named this close to a sentence's start is its subject
 MODIFIER_CHARS = 12  # ... or this close before the lesion word ("left adrenal nodule")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
+# A read that calls itself preliminary at the head of a line ("PRELIMINARY (resident):",
+# "Wet read:"): an addendum after it is the final read, which revises it.
+_PRELIMINARY = re.compile(r"(?:^|\n)[ \t*]*(?:prelim(?:inary)?|wet[- ]read)\b", re.IGNORECASE)
 _ITEM_WORDS = r"lesion|nodule|observation|obs|finding|mass"
 _ITEM_WORDS_RE = re.compile(rf"\b(?:{_ITEM_WORDS})\b", re.IGNORECASE)
 # A line that is only an item's label ("Observation 1:", "Nodule #2", "LESION 3 -"): the
@@ -224,12 +227,35 @@ def _affirmed(lexicon: Lexicon, pattern: re.Pattern[str], text: str) -> re.Match
     )
 
 
+def final_read_start(text: str, sections: tuple[Section, ...]) -> int:
+    """Where the final read starts: at the last addendum of a report whose earlier read calls
+    itself preliminary (a resident's or wet read the attending's addendum revises, "rim APHE
+    rather than nonrim"), else at the start. The preliminary read's descriptions are
+    superseded, not further lesions; an addendum to a final report only adds to it."""
+    addenda = [s for s in sections if s.key == "addendum"]
+    if not addenda:
+        return 0
+    last = max(addenda, key=lambda s: s.start)
+    heading = text.rfind(last.heading, 0, last.start) if last.heading else last.start
+    before = heading if heading != -1 else last.start
+    return last.start if _PRELIMINARY.search(text, 0, before) else 0
+
+
 def reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, int]]:
     """Where lesions are read: the findings-type sections (and unheaded text); the whole report
     except history and indication when it has no such section. A context section (history,
     comparison, technique) ends at the end of its line when its heading is inline ("Hx: 57F,
     lump"), else at its first blank line: what follows with no heading of its own is the
-    report body."""
+    report body. A preliminary read that an addendum revises is not read (`final_read_start`)."""
+    final = final_read_start(text, sections)
+    if final:
+        return [(max(a, final), b) for a, b in _reading_spans(text, sections) if b > final] or [
+            (final, len(text))
+        ]
+    return _reading_spans(text, sections)
+
+
+def _reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, int]]:
     if not sections:
         return [(0, len(text))]
     spans = []
