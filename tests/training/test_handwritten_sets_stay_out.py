@@ -15,7 +15,16 @@ from tests.conftest import REPO
 from training.recipe import load_recipe
 from training.synthetic.generator import generate
 
-SETS = ("devset", "checkset", "blindset", "finalset", "heldset", "sixthset", "seventhset")
+SETS = (
+    "devset",
+    "checkset",
+    "blindset",
+    "finalset",
+    "heldset",
+    "sixthset",
+    "seventhset",
+    "eighthset",
+)
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
 DATA_PATH = [
