@@ -2,8 +2,8 @@
 
 Headings come from mappings/sections.yaml. A heading counts at the start of a line (or of the
 text, or after a comma-as-line-break as in transcribed reports) followed by a colon, or alone on
-its line in capitals; a heading in capitals may carry one qualifying word before it
-("ELECTROPHYSIOLOGICAL FINDINGS:", "MAMMOGRAPHIC ASSESSMENT:"), and a heading followed by its
+its line in capitals; a heading in capitals may carry one or two qualifying words before it
+("ELECTROPHYSIOLOGICAL FINDINGS:", "FINAL ATTENDING ADDENDUM:"), and a heading followed by its
 colon a qualifier after it, in brackets or after a dash in capitals ("Findings (continued):",
 "ADDENDUM - FINAL:"), as addenda and continued sections are headed. Text before the first heading is
 left unsectioned; a report with no headings at all has one implicit findings section, so tasks
@@ -30,7 +30,7 @@ def _heading_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     )
     pattern = re.compile(
         rf"(?:(?<=^)|(?<=\n)|(?<=,)|(?<=\.\s)|(?<=\.))[ \t]*"
-        rf"(?P<q>(?-i:[A-Z][A-Z-]{{2,}})[ \t]+)??(?P<h>{alternatives})"
+        rf"(?P<q>(?:(?-i:[A-Z][A-Z-]{{2,}})[ \t]+){{1,2}})??(?P<h>{alternatives})"
         rf"(?P<t>[ \t]*\([^()\n]{{1,30}}\)|[ \t]+[-\u2013][ \t]+(?-i:[A-Z]{{3,}}))?"
         rf"(?:[ \t]*:|[ \t]*(?=\n))",
         re.IGNORECASE,

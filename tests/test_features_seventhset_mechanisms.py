@@ -119,3 +119,29 @@ def test_peripheral_washout_is_no_nonperipheral_washout() -> None:
     nonperipheral = text.replace("peripheral washout", "nonperipheral washout")
     (lesion,) = read(nonperipheral, "MRI liver").lesions
     assert lesion.values()["washout"] is True
+
+
+def test_an_addendum_keeps_what_the_preliminary_read_said_and_it_left_unsaid() -> None:
+    # The attending corrects the shape and echogenicity; the composition only the preliminary
+    # read states: the revised nodule has both.
+    text = (
+        "PRELIMINARY READ: thyroid US. Left mid pole nodule, solid, isoechoic, 14 mm, "
+        "wider than tall, smooth margin, no echogenic foci.\n\n"
+        "FINAL ATTENDING ADDENDUM:\n"
+        "Correction: the left nodule is markedly (very) hypoechoic and taller than wide on the "
+        "transverse view.\n"
+    )
+    reading = read(text, "US thyroid")
+    (lesion,) = reading.lesions
+    values = lesion.values()
+    assert values["composition"] == "solid"  # from the preliminary read
+    assert values["echogenicity"] == "very_hypoechoic"  # the addendum's correction
+    assert values["shape"] == "taller_than_wide"
+    assert reading.assessment().category == "5"  # 2 + 3 + 3 + 0 + 0 = 8 points
+
+
+def test_very_hypoechoic_written_with_an_aside_or_against_the_strap_muscles() -> None:
+    for wording in ("markedly (very) hypoechoic", "darker than the strap muscles"):
+        text = f"US THYROID.\nFINDINGS:\nRight lobe: 9 mm solid nodule, {wording}.\n"
+        (lesion,) = read(text, "US thyroid").lesions
+        assert lesion.values()["echogenicity"] == "very_hypoechoic", wording

@@ -93,3 +93,11 @@ def test_a_heading_may_carry_a_qualifier_after_it_before_its_colon() -> None:
     keys = _keys_and_texts(text)
     assert keys[0] == ("findings", "the spleen is normal.")
     assert keys[1] == ("addendum", "outside images now compared.\nImpression - see above")
+
+
+def test_two_qualifying_capital_words_and_a_revised_impression() -> None:
+    text = "FINAL ATTENDING ADDENDUM:\nImages reviewed.\nRevised impression: benign."
+    assert _keys_and_texts(text) == [
+        ("addendum", "Images reviewed."),
+        ("impression", "benign."),
+    ]

@@ -229,9 +229,9 @@ def _affirmed(lexicon: Lexicon, pattern: re.Pattern[str], text: str) -> re.Match
 
 def final_read_start(text: str, sections: tuple[Section, ...]) -> int:
     """Where the final read starts: at the last addendum of a report whose earlier read calls
-    itself preliminary (a resident's or wet read the attending's addendum revises, "rim APHE
-    rather than nonrim"), else at the start. The preliminary read's descriptions are
-    superseded, not further lesions; an addendum to a final report only adds to it."""
+    itself preliminary (a resident's or wet read that the attending's addendum revises, "rim
+    APHE rather than nonrim"), else 0 (no preliminary read). See `read_features` for how the
+    two reads combine."""
     addenda = [s for s in sections if s.key == "addendum"]
     if not addenda:
         return 0
@@ -246,12 +246,7 @@ def reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, i
     except history and indication when it has no such section. A context section (history,
     comparison, technique) ends at the end of its line when its heading is inline ("Hx: 57F,
     lump"), else at its first blank line: what follows with no heading of its own is the
-    report body. A preliminary read that an addendum revises is not read (`final_read_start`)."""
-    final = final_read_start(text, sections)
-    if final:
-        return [(max(a, final), b) for a, b in _reading_spans(text, sections) if b > final] or [
-            (final, len(text))
-        ]
+    report body."""
     return _reading_spans(text, sections)
 
 
@@ -830,23 +825,53 @@ def read_features(
     }
     lesion_fields = [fw for fw in words.fields if _gate_open(lexicon, fw, text, exam)]
     tables = table_cells(text, findings)
-    lesions = []
-    for lesion_units in split_lesions(lexicon, words, text, spans):
-        features: dict[str, Grounded] = {}
-        for fw in lesion_fields:
-            grounded = _read_field(lexicon, fw, text, lesion_units, tables)
-            if grounded is not None:
-                features[fw.name] = grounded
-        _read_sizes(lexicon, words, text, lesion_units, features)
-        _read_solid_part(words, text, lesion_units, features)
-        for name, grounded in report_level.items():
-            features.setdefault(name, grounded)
-        # A table row's span is the row, not the header row it is read with.
-        own = [u for u in lesion_units if tables.get(u.start) != []] or lesion_units
-        lesions.append(LesionReading(own[0].start, lesion_units[-1].end, features))
+
+    def read_lesions(read: list[tuple[int, int]]) -> list[LesionReading]:
+        out = []
+        for lesion_units in split_lesions(lexicon, words, text, read):
+            features: dict[str, Grounded] = {}
+            for fw in lesion_fields:
+                grounded = _read_field(lexicon, fw, text, lesion_units, tables)
+                if grounded is not None:
+                    features[fw.name] = grounded
+            _read_sizes(lexicon, words, text, lesion_units, features)
+            _read_solid_part(words, text, lesion_units, features)
+            for name, grounded in report_level.items():
+                features.setdefault(name, grounded)
+            # A table row's span is the row, not the header row it is read with.
+            own = [u for u in lesion_units if tables.get(u.start) != []] or lesion_units
+            out.append(LesionReading(own[0].start, lesion_units[-1].end, features))
+        return out
+
+    final = final_read_start(text, sections)
+    if final:
+        preliminary = read_lesions([(a, min(b, final)) for a, b in spans if a < final])
+        revised = read_lesions([(max(a, final), b) for a, b in spans if b > final])
+        lesions = revise(preliminary, revised)
+    else:
+        lesions = read_lesions(spans)
     if not lesions:
         lesions = _without_lesions(lexicon, words, text, spans, report_level)
     return FeatureReading(system, evidence, tuple(lesions))
+
+
+def revise(preliminary: list[LesionReading], final: list[LesionReading]) -> list[LesionReading]:
+    """A preliminary read and the addendum that revises it, as one reading. When the
+    preliminary read describes one lesion, it is the lesion the addendum's descriptions revise
+    ("on review the observation shows rim APHE rather than nonrim"): each of them keeps what the
+    addendum states and takes from the preliminary read what the addendum leaves unsaid (the
+    attending "agrees with the findings with the following change"). Preliminary lesions no
+    addendum lesion revises (several, which the addendum does not tell apart) stand as read; an
+    addendum that describes no lesion leaves the preliminary read as it is."""
+    if not final:
+        return preliminary
+    if len(preliminary) != 1:
+        return [*preliminary, *final]
+    (earlier,) = preliminary
+    return [
+        LesionReading(lesion.start, lesion.end, {**earlier.features, **lesion.features})
+        for lesion in final
+    ]
 
 
 def _without_lesions(
