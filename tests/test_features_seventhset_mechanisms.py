@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from radlite_fhir.features.lexicon import load_lexicon
 from radlite_fhir.features.reader import read_features
-from radlite_fhir.features.text import negated
+from radlite_fhir.features.text import measurements, negated
 from radlite_fhir.sections import split_sections
 
 
@@ -145,3 +145,21 @@ def test_very_hypoechoic_written_with_an_aside_or_against_the_strap_muscles() ->
         text = f"US THYROID.\nFINDINGS:\nRight lobe: 9 mm solid nodule, {wording}.\n"
         (lesion,) = read(text, "US thyroid").lesions
         assert lesion.values()["echogenicity"] == "very_hypoechoic", wording
+
+
+def test_a_prior_cue_after_the_size_makes_it_and_its_mean_the_earlier_size() -> None:
+    lexicon = load_lexicon()
+    sentence = "The RUL nodule was 6 x 5 mm (mean 5.5 mm) previously and is now 10 x 9 mm."
+    sizes = measurements(lexicon, sentence, 0, len(sentence))
+    assert [m.prior for m in sizes] == [True, True, False]
+    listed = "The nodule is 13 mm, previously 8 mm."
+    assert [m.prior for m in measurements(lexicon, listed, 0, len(listed))] == [False, True]
+    text = (
+        "LDCT lung screening, annual round.\nFINDINGS:\n"
+        "Right upper lobe solid nodule measured 7 x 5 mm (mean 6 mm) at that time and now "
+        "measures 10 x 8 mm (mean 9 mm) compared with the screening CT of 12 months ago.\n"
+    )
+    (lesion,) = read(text, "CT chest low dose screening").lesions
+    values = lesion.values()
+    assert values["size_mm"] == 9.0
+    assert values["change"] == "growing"

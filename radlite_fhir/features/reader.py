@@ -21,7 +21,7 @@ from radlite_fhir.features.text import (
     Unit,
     count_word,
     interval_months,
-    mean_diameter,
+    mean_diameters,
     measurements,
     negated,
     negation_span,
@@ -731,7 +731,14 @@ def _read_sizes(
     stated_mean = None
     if words.size == "mean2":
         stated_mean = next(
-            (s for u in lesion_units if (s := mean_diameter(text, u.start, u.end))), None
+            (
+                s
+                for u in lesion_units
+                for s in mean_diameters(text, u.start, u.end)
+                # an earlier examination's mean ("(mean 7 mm) previously") is no size of today's
+                if not any(m.prior and m.start == s.start for m in found)
+            ),
+            None,
         )
     if stated_mean is not None:
         size = _ground(text, stated_mean.start, stated_mean.end, stated_mean.dims_mm[0])

@@ -6,7 +6,7 @@ Offsets are always into the report text, so every value read stays a span of the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from radlite_fhir.features.lexicon import Lexicon
 
@@ -59,6 +59,12 @@ _NEW_CLAUSE = re.compile(
     re.IGNORECASE,
 )
 _ASIDE = re.compile(r"\([^()]*\)")
+# A prior cue written after the size, perhaps after its restated mean in brackets ("measured
+# 8 x 6 mm (mean 7 mm) previously and now 11 x 9 mm"); after a comma it starts a new item
+# ("13 mm, previously 8 mm") and says nothing of the size before it.
+_PRIOR_AFTER = re.compile(
+    r"\s*\)?\s*(?:\([^()]*\)\s*)?(?:previously|formerly|at (?:that|the) time)\b", re.IGNORECASE
+)
 _AFFIRMED_AFTER = re.compile(
     r"^[\s:,]{0,3}(?:(?:is|are|was|were)\s+)?(?:present|seen|noted|identified|positive|\+)",
     re.IGNORECASE,
@@ -258,6 +264,10 @@ def measurements(lexicon: Lexicon, text: str, start: int, end: int) -> list[Meas
         prior = _prior(lexicon, near, context)
         if out and _RESTATED.fullmatch(text, out[-1].end, match.start()):
             prior = out[-1].prior  # "previously 5 x 4 mm, mean 4.5 mm": the same size's mean
+        if _PRIOR_AFTER.match(text, match.end()):
+            prior = True  # "measured 8 x 6 mm (mean 7 mm) previously": the cue after the size
+            if out and _RESTATED.fullmatch(text, out[-1].end, match.start()):
+                out[-1] = replace(out[-1], prior=True)
         out.append(Measurement(dims, match.start(), match.end(), prior))
     return out
 
@@ -308,16 +318,21 @@ def interval_months(text: str) -> float | None:
     return min(found, default=None)
 
 
+def mean_diameters(text: str, start: int, end: int) -> list[Measurement]:
+    """Every stated mean diameter ("mean diameter 7.5 mm"), which Lung-RADS uses as it is."""
+    out = []
+    for match in _MEAN.finditer(text, start, end):
+        group = "n" if match.group("n") else "n2"
+        unit = match.group("u") or match.group("u2")
+        factor = 10.0 if unit.lower().startswith("c") else 1.0
+        size = number_value(match.group(group)) * factor
+        out.append(Measurement((size,), match.start(group), match.end()))
+    return out
+
+
 def mean_diameter(text: str, start: int, end: int) -> Measurement | None:
-    """A stated mean diameter ("mean diameter 7.5 mm"), which Lung-RADS uses as it is."""
-    match = _MEAN.search(text, start, end)
-    if not match:
-        return None
-    group = "n" if match.group("n") else "n2"
-    unit = match.group("u") or match.group("u2")
-    factor = 10.0 if unit.lower().startswith("c") else 1.0
-    size = number_value(match.group(group)) * factor
-    return Measurement((size,), match.start(group), match.end())
+    """The first stated mean diameter."""
+    return next(iter(mean_diameters(text, start, end)), None)
 
 
 def solid_part(text: str, start: int, end: int) -> Measurement | None:
