@@ -163,3 +163,19 @@ def test_a_prior_cue_after_the_size_makes_it_and_its_mean_the_earlier_size() -> 
     values = lesion.values()
     assert values["size_mm"] == 9.0
     assert values["change"] == "growing"
+
+
+def test_a_bracketed_gloss_between_the_words_of_a_term_still_writes_the_term() -> None:
+    text = (
+        "TRANSVAGINAL US.\nClinical: 31 years, cyclical pain.\nFindings:\n"
+        "Right ovary: unilocular cyst of 52 x 40 mm containing homogeneous low-level "
+        "(ground glass) echoes, no solid component, no internal flow (colour score 1).\n"
+    )
+    reading = read(text, "US pelvis transvaginal")
+    (lesion,) = reading.lesions
+    assert lesion.values()["lesion"] == "endometrioma"
+    assert reading.assessment().category == "2"
+    # Without the words of the term around it, an aside is no term ("low-level (mixed)").
+    unrelated = text.replace("homogeneous low-level (ground glass) echoes", "fluid (clear)")
+    (lesion,) = read(unrelated, "US pelvis transvaginal").lesions
+    assert lesion.values().get("lesion") != "endometrioma"

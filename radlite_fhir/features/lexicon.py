@@ -114,9 +114,16 @@ class Lexicon:
     threshold: re.Pattern[str]
 
 
+# A space between two words of a term: white space, perhaps around a short aside in brackets
+# that glosses the words before it ("homogeneous low-level (ground-glass) echoes", "markedly
+# (very) hypoechoic"): the term is still written.
+_SPACE = r"(?:\s+\([^()\n]{1,30}\))?\s+"
+
+
 def _any_space(pattern: str) -> str:
     """A space in a lexicon pattern matches any run of white space, line breaks included
-    (hard-wrapped reports break "taller than\nwide"). An optional hyphen ("non-?rim",
+    (hard-wrapped reports break "taller than\nwide"), and a short bracketed aside between the
+    words (`_SPACE`). An optional hyphen ("non-?rim",
     "hypo-?intense") also matches a space: dictation software writes the compound as two words
     ("non rim", "hypo intense", "hyper enhancement"), so every such joint in the lexicon reads
     all three spellings."""
@@ -136,7 +143,7 @@ def _any_space(pattern: str) -> str:
             in_class = False
             out.append(char)
         elif char == " ":
-            out.append("\\s" if in_class or quantified else "\\s+")
+            out.append("\\s" if in_class or quantified else _SPACE)
         elif char == "-" and not in_class and pattern[index + 1 : index + 2] == "?":
             out.append("[-\\s]")
         else:
