@@ -179,3 +179,14 @@ def test_a_bracketed_gloss_between_the_words_of_a_term_still_writes_the_term() -
     unrelated = text.replace("homogeneous low-level (ground glass) echoes", "fluid (clear)")
     (lesion,) = read(unrelated, "US pelvis transvaginal").lesions
     assert lesion.values().get("lesion") != "endometrioma"
+
+
+def test_an_ill_defined_adnexal_area_the_examination_could_not_characterise_is_o_rads_0() -> None:
+    text = (
+        "PELVIC US (transabdominal only).\nIndication: 38 yo, pelvic pain.\n"
+        "Uterus normal. Left ovary 28 x 17 mm, normal.\n"
+        "Right adnexa: a poorly defined area of roughly 3 cm lateral to the right ovary, "
+        "largely obscured by bowel gas; it cannot be characterised.\n"
+    )
+    reading = read(text, "US pelvis")
+    assert reading.assessment().category == "0"
