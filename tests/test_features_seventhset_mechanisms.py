@@ -190,3 +190,20 @@ def test_an_ill_defined_adnexal_area_the_examination_could_not_characterise_is_o
     )
     reading = read(text, "US pelvis")
     assert reading.assessment().category == "0"
+
+
+def test_an_addendum_lesion_revises_the_preliminary_lesion_it_describes_again() -> None:
+    # Two preliminary lesions; the addendum corrects the margin of the one that it describes
+    # with the same features (shape, margin), and the other stands as read.
+    text = (
+        "Preliminary read - diagnostic mammogram, left.\n"
+        "Upper outer quadrant: oval mass, 9 mm, circumscribed margins.\n"
+        "Lower inner quadrant: irregular mass of 14 mm with obscured margins.\n\n"
+        "ADDENDUM - FINAL:\n"
+        "On spot magnification the margins of the lower inner mass are spiculated, not obscured. "
+        "Irregular shape confirmed.\n"
+    )
+    reading = read(text, "Mammogram diagnostic left")
+    margins = sorted(lesion.values().get("margin") for lesion in reading.lesions)
+    assert margins == ["circumscribed", "spiculated"]
+    assert reading.assessment().category == "5"

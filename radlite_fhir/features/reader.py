@@ -854,7 +854,7 @@ def read_features(
     if final:
         preliminary = read_lesions([(a, min(b, final)) for a, b in spans if a < final])
         revised = read_lesions([(max(a, final), b) for a, b in spans if b > final])
-        lesions = revise(preliminary, revised)
+        lesions = revise(preliminary, revised, set(report_level))
     else:
         lesions = read_lesions(spans)
     if not lesions:
@@ -862,23 +862,54 @@ def read_features(
     return FeatureReading(system, evidence, tuple(lesions))
 
 
-def revise(preliminary: list[LesionReading], final: list[LesionReading]) -> list[LesionReading]:
-    """A preliminary read and the addendum that revises it, as one reading. When the
-    preliminary read describes one lesion, it is the lesion the addendum's descriptions revise
-    ("on review the observation shows rim APHE rather than nonrim"): each of them keeps what the
-    addendum states and takes from the preliminary read what the addendum leaves unsaid (the
-    attending "agrees with the findings with the following change"). Preliminary lesions no
-    addendum lesion revises (several, which the addendum does not tell apart) stand as read; an
-    addendum that describes no lesion leaves the preliminary read as it is."""
+# How many lesion features an addendum's lesion must state alike with a preliminary lesion
+# (the fields, not their values) to be the revision of it when the preliminary read has several.
+REVISES_FIELDS = 2
+
+
+def revise(
+    preliminary: list[LesionReading], final: list[LesionReading], shared: set[str]
+) -> list[LesionReading]:
+    """A preliminary read and the addendum that revises it, as one reading. An addendum
+    lesion revises the preliminary lesion it describes again: the only one, or, of several,
+    the one that states more of the same features (not `shared`, the report's own) than any
+    other, at least `REVISES_FIELDS` of them, or as many but more of them with the same values
+    ("irregular" again, the margin corrected). The revision keeps what the addendum states and
+    takes from the preliminary lesion what the addendum leaves unsaid (the attending "agrees
+    with the findings with the following change"); the preliminary lesion is then superseded.
+    Preliminary lesions that no addendum lesion revises stand as read."""
     if not final:
         return preliminary
-    if len(preliminary) != 1:
-        return [*preliminary, *final]
-    (earlier,) = preliminary
-    return [
-        LesionReading(lesion.start, lesion.end, {**earlier.features, **lesion.features})
-        for lesion in final
-    ]
+    revised: set[int] = set()
+    out = []
+    for lesion in final:
+        target = _revised_lesion(preliminary, lesion, shared)
+        if target is None:
+            out.append(lesion)
+            continue
+        revised.add(target)
+        features = {**preliminary[target].features, **lesion.features}
+        out.append(LesionReading(lesion.start, lesion.end, features))
+    kept = [lesion for index, lesion in enumerate(preliminary) if index not in revised]
+    return [*kept, *out]
+
+
+def _revised_lesion(
+    preliminary: list[LesionReading], lesion: LesionReading, shared: set[str]
+) -> int | None:
+    if len(preliminary) == 1:
+        return 0
+    own = set(lesion.features) - shared
+    values = lesion.values()
+    overlaps = []
+    for earlier in preliminary:
+        common = own & (set(earlier.features) - shared)
+        alike = sum(earlier.features[name].value == values[name] for name in common)
+        overlaps.append((len(common), alike))
+    best = max(overlaps, default=(0, 0))
+    if best[0] < REVISES_FIELDS or overlaps.count(best) > 1:
+        return None
+    return overlaps.index(best)
 
 
 def _without_lesions(

@@ -162,6 +162,14 @@ def _kind_from_descriptors(finding: Finding) -> Kind | None:
     return None
 
 
+def _most_suspicious(first: str | None, second: str | None) -> str | None:
+    """A mass with associated calcifications: the Atlas bases the assessment on the most
+    suspicious feature, so the finding takes the higher of its mass and its calcifications
+    categories (either alone when the other is not described)."""
+    decided = [c for c in (first, second) if c is not None]
+    return max(decided, key=ORDER.index) if decided else None
+
+
 def categorize(finding: Finding) -> Assessment:
     why = Reasons(SYSTEM)
     if finding.known_malignancy:
@@ -184,8 +192,12 @@ def categorize(finding: Finding) -> Assessment:
         return why.result("2")
     if kind is Kind.MASS:
         category = _mass(finding, why)
+        if category is not None and finding.calc_morphology is not None:  # calcs in the mass
+            category = _most_suspicious(category, _calcifications(finding, why))
     elif kind is Kind.CALCIFICATIONS:
         category = _calcifications(finding, why)
+        if finding.shape is not None and finding.margin is not None:  # the mass they lie in
+            category = _most_suspicious(category, _mass(finding, why))
     elif kind is Kind.ARCHITECTURAL_DISTORTION:
         why.say("architectural distortion -> 4C")
         category = "4C"
