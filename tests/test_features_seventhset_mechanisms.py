@@ -207,3 +207,9 @@ def test_an_addendum_lesion_revises_the_preliminary_lesion_it_describes_again() 
     margins = sorted(lesion.values().get("margin") for lesion in reading.lesions)
     assert margins == ["circumscribed", "spiculated"]
     assert reading.assessment().category == "5"
+
+
+def test_at_the_time_of_this_examination_is_no_prior_cue() -> None:
+    sentence = "The nodule measures 12 mm at the time of this examination."
+    (size,) = measurements(load_lexicon(), sentence, 0, len(sentence))
+    assert size.prior is False

@@ -63,7 +63,7 @@ _ASIDE = re.compile(r"\([^()]*\)")
 # 8 x 6 mm (mean 7 mm) previously and now 11 x 9 mm"); after a comma it starts a new item
 # ("13 mm, previously 8 mm") and says nothing of the size before it.
 _PRIOR_AFTER = re.compile(
-    r"\s*\)?\s*(?:\([^()]*\)\s*)?(?:previously|formerly|at (?:that|the) time)\b", re.IGNORECASE
+    r"\s*\)?\s*(?:\([^()]*\)\s*)?(?:previously|formerly|at that time)\b", re.IGNORECASE
 )
 _AFFIRMED_AFTER = re.compile(
     r"^[\s:,]{0,3}(?:(?:is|are|was|were)\s+)?(?:present|seen|noted|identified|positive|\+)",
