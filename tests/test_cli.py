@@ -245,8 +245,16 @@ def test_ndjson_output(home_with_models: Path, tmp_path: Path) -> None:
         == 0
     )
     lines = [json.loads(x) for x in (out / "mri-liver-lirads.json.ndjson").read_text().splitlines()]
-    assert [r["resourceType"] for r in lines] == ["Device", "Observation", "Provenance"]
-    assert lines[1]["valueCodeableConcept"]["text"] == "LI-RADS 5"
+    # the model's card and prompt template (AI transparency) come before the model's Device
+    assert [r["resourceType"] for r in lines] == [
+        "DocumentReference",
+        "DocumentReference",
+        "Device",
+        "Observation",
+        "Provenance",
+    ]
+    assert lines[3]["valueCodeableConcept"]["text"] == "LI-RADS 5"
+    assert all("id" in r for r in lines)  # NDJSON: literal ids, no conditional PUTs
 
 
 @pytest.mark.parametrize(
