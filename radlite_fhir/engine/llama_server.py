@@ -59,8 +59,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def server_command(spec: ModelSpec, *, host: str, port: int, slots: int, threads: int) -> list[str]:
     """The llama-server argument list for `spec` (its file verified by the caller). Each slot
-    gets the model's whole context; prompts are read in the in-process runtime's batch size;
-    the web UI is off (an API for the product, not a chat page)."""
+    gets the model's whole context in a cache of its own, prompts are read in the in-process
+    runtime's batch size and attention runs without flash attention, as in the in-process
+    runtime, so that both compute alike; the web UI is off (an API, not a chat page)."""
     command = [
         str(server_binary()),
         "--model", str(spec.resolved_path()),
@@ -72,6 +73,8 @@ def server_command(spec: ModelSpec, *, host: str, port: int, slots: int, threads
         "--threads-batch", str(threads),
         "--batch-size", str(BATCH),
         "--ubatch-size", str(BATCH),
+        "--flash-attn", "off",  # as llama-cpp-python's default: the same attention kernels
+        "--no-kv-unified",  # each slot its own cache of n_ctx, as one in-process context
         "--no-webui",
     ]  # fmt: skip
     if spec.adapter is not None:

@@ -57,6 +57,7 @@ class ServerRuntime:
             self.url = self.server.url
             self.load_seconds = self.server.started_seconds
         self._restart_lock = threading.Lock()
+        self._fresh = False  # the next call reads its whole prompt (reset)
         self._tokens = lru_cache(maxsize=16)(self._tokenize_parts)
         self._framing = self._special_tokens()
         log.info(
@@ -162,35 +163,41 @@ class ServerRuntime:
             "min_p": 0.0,
             "seed": SEED,
             "stop": list(call.stop),
-            "cache_prompt": True,
+            "cache_prompt": not self._fresh,
             "n_probs": 1 if call.confidence else 0,
             "post_sampling_probs": False,
         }
         if call.grammar:
             body["grammar"] = call.grammar
+        self._fresh = False
         answer = self._post("/completion", body)
         timings = answer.get("timings", {})
+        generated = int(answer.get("tokens_predicted", 0))
+        logprobs = [
+            (str(item.get("token", "")), float(item["logprob"]))
+            for item in answer.get("completion_probabilities", ())
+            if "logprob" in item
+        ]
+        if answer.get("stop_type") == "eos" and generated:
+            # The server counts the end-of-generation token (and its probability); the
+            # in-process runtime stops before it: the same answer, counted alike.
+            generated -= 1
+            logprobs = logprobs[:generated]
         return Completion(
             text=str(answer.get("content", "")),
             prompt_tokens=len(tokens),
             evaluated_prompt_tokens=int(timings.get("prompt_n", len(tokens))),
-            completion_tokens=int(answer.get("tokens_predicted", 0)),
+            completion_tokens=generated,
             prompt_seconds=float(timings.get("prompt_ms", 0.0)) / 1000,
             decode_seconds=float(timings.get("predicted_ms", 0.0)) / 1000,
             finish_reason="length" if answer.get("stop_type") == "limit" else "stop",
-            token_logprobs=tuple(
-                (str(item.get("token", "")), float(item["logprob"]))
-                for item in answer.get("completion_probabilities", ())
-                if "logprob" in item
-            )
-            if call.confidence
-            else (),
+            token_logprobs=tuple(logprobs) if call.confidence else (),
         )
 
     def reset(self) -> None:
-        """Empty every slot's cache (benchmarks of reading without reuse)."""
-        for slot in get_json(f"{self.url}/slots"):
-            self._post(f"/slots/{int(slot['id'])}?action=erase", {})
+        """The next call reads its whole prompt (`cache_prompt` off for it): what benchmarks
+        of reading without reuse need, without the server's slot-file API."""
+        self._fresh = True
 
     def close(self) -> None:
         if self.server is not None:
