@@ -186,7 +186,11 @@ def test_enriched_sr_keeps_the_original_content_and_cites_it(
         before = hashlib.sha256(source.read_bytes()).hexdigest()
         report = read_path(source, 10_000_000).reports[0]
         path = tmp_path / f"{flavour}.enriched.dcm"
-        path.write_bytes(enriched_sr_bytes(replace(findings, report=report), RECORDED))
+        path.write_bytes(
+            enriched_sr_bytes(
+                replace(findings, report=report), RECORDED, source=source.read_bytes()
+            )
+        )
         assert hashlib.sha256(source.read_bytes()).hexdigest() == before  # untouched
         original, enriched = dcmread(source), dcmread(path)
         assert enriched.StudyInstanceUID == original.StudyInstanceUID
@@ -210,7 +214,7 @@ def test_enriched_sr_keeps_the_original_content_and_cites_it(
         assert "IOD validation complete" in pixelmed
         assert [line for line in pixelmed.splitlines() if line.startswith("Error")] == []
     with pytest.raises(NotEnrichable):
-        enriched_sr_bytes(sample_findings[0])  # a FHIR source has no SR to enrich
+        enriched_sr_bytes(sample_findings[0], source=b"")  # a FHIR source: no SR to enrich
 
 
 def test_guideline_features_in_the_sr_pass_the_validators(tmp_path: Path) -> None:
@@ -378,7 +382,11 @@ def test_enriched_sr_keeps_a_source_in_any_character_set(charset: str, tmp_path:
         ),
     )
     path = tmp_path / f"{charset}.enriched.dcm"
-    path.write_bytes(enriched_sr_bytes(Findings(report=report, results=results), RECORDED))
+    path.write_bytes(
+        enriched_sr_bytes(
+            Findings(report=report, results=results), RECORDED, source=source.read_bytes()
+        )
+    )
     original, enriched = dcmread(source), dcmread(path)
     assert enriched.SpecificCharacterSet == "ISO_IR 192"
     assert str(enriched.PatientName) == str(original.PatientName) == name
@@ -408,7 +416,7 @@ def test_enriched_sr_carries_the_deciding_features_inferred_from_text(
     report = read_path(source, 10_000_000).reports[0]
     findings = Findings(report=report, results=tuple(RadsTask().interpret(report, {})))
     path = tmp_path / f"{flavour}.enriched.dcm"
-    path.write_bytes(enriched_sr_bytes(findings, RECORDED))
+    path.write_bytes(enriched_sr_bytes(findings, RECORDED, source=source.read_bytes()))
     ai = dcmread(path).ContentSequence[-1]
     (coded,) = [i for i in ai.ContentSequence if i.RelationshipType == "CONTAINS"]
     assert coded.ConceptCodeSequence[0].CodeMeaning.startswith("LR-4")  # 10-19, capsule only

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from radlite_fhir.errors import InputError
 from radlite_fhir.readers.dicom_sr import is_dicom, read_dicom_sr_bytes
 from radlite_fhir.readers.fhir import ReadOutcome, read_fhir_bytes
-from radlite_fhir.readers.files import read_limited
+from radlite_fhir.readers.files import check_size, read_limited
 
 __all__ = ["ReadOutcome", "check_size", "read_bytes", "read_path"]
 
@@ -29,16 +28,3 @@ def read_bytes(path: Path, data: bytes, max_bytes: int | None = None) -> ReadOut
     if is_dicom(data[:132]) or path.suffix.lower() == ".dcm":
         return ReadOutcome(reports=[read_dicom_sr_bytes(path, data)])
     return read_fhir_bytes(path, data)
-
-
-def check_size(path: Path, size: int, max_bytes: int) -> None:
-    """InputError when content of `size` bytes is empty or over the limit; the wording of
-    `files.read_limited`, which checks a file's size before reading it."""
-    if size == 0:
-        raise InputError(path, "file is empty")
-    if size > max_bytes:
-        raise InputError(
-            path,
-            f"file is {size / 1e6:.1f} MB, over the input limit of "
-            f"{max_bytes / 1e6:.1f} MB (setting max_input_mb)",
-        )

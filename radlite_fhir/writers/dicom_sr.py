@@ -24,7 +24,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from radlite_fhir import __version__
@@ -429,9 +428,7 @@ def _fix_dates(sr: Any, when: datetime) -> None:
         equipment.ContributionDateTime = date + time
 
 
-def enriched_sr_bytes(
-    findings: Findings, recorded: str | None = None, *, source: bytes | None = None
-) -> bytes:
+def enriched_sr_bytes(findings: Findings, recorded: str | None = None, *, source: bytes) -> bytes:
     """The Part 10 file of a new version of a source SR that carries its whole original
     content plus a container of the AI findings. `source`: the SR's bytes as read (see
     `build_enriched_sr`)."""
@@ -442,22 +439,13 @@ def enriched_sr_bytes(
     return buffer.getvalue()
 
 
-def _original(report: Report, source: bytes | None) -> Any:
-    """The source SR's dataset, parsed from the bytes the report was read from. The core
-    hands them over (a request body has no path; a file may have changed or moved since it
-    was read). Without them the file at `source_path` is read, for callers that hold only
-    the report (kept until the older tests pass bytes); either way the bytes must be the
-    ones the report was read from (its sha256), or the new version would cite one SR and
-    carry another's content."""
+def _original(report: Report, source: bytes) -> Any:
+    """The source SR's dataset, parsed from the bytes the report was read from (the core
+    hands them over: a request body has no path, and a file may have changed or moved since
+    it was read). They must be the bytes the report was read from (its sha256), or the new
+    version would cite one SR and carry another's content."""
     from pydicom import dcmread
 
-    if source is None:
-        try:
-            source = Path(report.source_path).read_bytes()
-        except OSError as exc:
-            raise NotEnrichable(
-                f"{report.source_path}: the source SR cannot be read again ({exc.strerror})"
-            ) from None
     if digest(source) != report.source_digest:
         raise NotEnrichable(
             f"{report.source_path}: the SR bytes given are not the ones the report was read "
@@ -483,9 +471,7 @@ def predecessor_reference(original: Any) -> Any:
     return cited
 
 
-def build_enriched_sr(
-    findings: Findings, recorded: str | None = None, *, source: bytes | None = None
-) -> Any:
+def build_enriched_sr(findings: Findings, recorded: str | None = None, *, source: bytes) -> Any:
     """A new SR instance in the source's study: the original content tree unchanged, then a
     container of AI findings (each coded result as a CODE item with its algorithm and the text
     it rests on, the impression as TEXT, the model as device observer), the original cited in
