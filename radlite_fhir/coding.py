@@ -129,8 +129,14 @@ class CodeTables:
 
     def tnm_value(self, prefixed: str) -> list[Coding]:
         """Codings for 'cT2', 'pN1a', ...: the SNOMED AJCC concept where known, and ours."""
+        return self._snomed_then_ours(
+            self.tnm["snomed_values"].get(prefixed),
+            {"system": self.uri("ajcc-tnm"), "code": prefixed, "display": f"AJCC {prefixed}"},
+        )
+
+    def _snomed_then_ours(self, known: dict[str, str] | None, ours: Coding) -> list[Coding]:
+        """The SNOMED concept a table names for a value (where it names one), then ours."""
         out: list[Coding] = []
-        known = self.tnm["snomed_values"].get(prefixed)
         if known:
             out.append(
                 {
@@ -139,9 +145,7 @@ class CodeTables:
                     "display": known["display"],
                 }
             )
-        out.append(
-            {"system": self.uri("ajcc-tnm"), "code": prefixed, "display": f"AJCC {prefixed}"}
-        )
+        out.append(ours)
         return out
 
     def tnm_method(self) -> Coding:
@@ -159,25 +163,15 @@ class CodeTables:
     def stage_group_value(self, prefixed: str) -> list[Coding]:
         """Codings for 'cIIIA', 'pIV', ...: the SNOMED AJCC stage concept where the table
         has one (it names the group, clinical or pathologic alike), and ours."""
-        out: list[Coding] = []
-        known = self.tnm["stage_group"]["snomed_values"].get(prefixed[1:])
-        if known:
-            out.append(
-                {
-                    "system": self.systems["snomed"],
-                    "code": known["code"],
-                    "display": known["display"],
-                }
-            )
-        out.append(
+        kind = "pathologic" if prefixed[0] == "p" else "clinical"
+        return self._snomed_then_ours(
+            self.tnm["stage_group"]["snomed_values"].get(prefixed[1:]),
             {
                 "system": self.uri("ajcc-stage-group"),
                 "code": prefixed,
-                "display": f"AJCC {'pathologic' if prefixed[0] == 'p' else 'clinical'} "
-                f"stage group {prefixed[1:]}",
-            }
+                "display": f"AJCC {kind} stage group {prefixed[1:]}",
+            },
         )
-        return out
 
     def observation_code(self, *path: str) -> list[Coding]:
         node: Any = self.observations
