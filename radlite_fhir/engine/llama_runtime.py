@@ -258,6 +258,12 @@ class LoadedModel:
             return max((b for b in boundaries if b <= common), default=0)
         return common - 1 if common == len(tokens) else common
 
+    def close(self) -> None:
+        """Free the model and its context (the Runtime protocol's close; the process-wide
+        cache forgets it in `runtime.close_all`)."""
+        with self._lock:
+            self.llm.close()
+
     def reset(self) -> None:
         """Forget the KV cache: the next call reads its whole prompt (the notebook's way)."""
         with self._lock:

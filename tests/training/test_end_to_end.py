@@ -79,23 +79,24 @@ def test_exported_adapter_gives_transformers_greedy_answers_in_llama_cpp(
         if ours != theirs:
             gap = _first_divergence_gap(model, tokenizer, prompt, ours, theirs)
             assert gap < NEAR_TIE, (ours, theirs, gap)
-    assert sum(a == e for a, e in zip(answers, expected, strict=True)) >= len(prompts) - 1
 
 
 # Two implementations of one model (transformers in float32 on the dequantized weights,
 # llama.cpp on the quantized ones) may part where the two best tokens are nearly tied; a
-# broken export parts where transformers is sure. Log-probability gap, in nats.
+# broken export (an adapter not applied, or applied wrongly) parts where transformers is sure.
+# Every parting is checked, so how many answers part is not limited: a briefly trained smoke
+# adapter has many near ties. Log-probability gap, in nats.
 NEAR_TIE = 0.5
 
 
 def _first_divergence_gap(model, tokenizer, prompt: str, ours: str, theirs: str) -> float:
     """How much more probable transformers found its own token than llama.cpp's, where the
-    two greedy answers first differ."""
+    two greedy answers first differ. Where one answer stops and the other goes on, the token
+    that one of them took there is the end of the turn."""
     ids = lambda text: tokenizer(text, add_special_tokens=False)["input_ids"]  # noqa: E731
-    mine, reference = ids(ours), ids(theirs)
-    at = next((i for i, (a, b) in enumerate(zip(mine, reference, strict=False)) if a != b), None)
-    if at is None:  # one answer stops where the other goes on: the count of equal answers
-        return 0.0  # in the test still limits how often that may happen
+    end = tokenizer.eos_token_id
+    mine, reference = [*ids(ours), end], [*ids(theirs), end]
+    at = next((i for i, (a, b) in enumerate(zip(mine, reference, strict=False)) if a != b))
     context = torch.tensor([ids(prompt) + reference[:at]])
     with torch.no_grad():
         logprobs = torch.log_softmax(model(context).logits[0, -1], dim=-1)
