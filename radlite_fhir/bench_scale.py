@@ -110,7 +110,9 @@ def _run(command: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - began
 
 
-def _watch(inbox: Path, out: Path, state: Path, workers: int, base: list[str], env) -> float:
+def _watch(
+    inbox: Path, out: Path, state: Path, workers: int, base: list[str], env: dict[str, str]
+) -> float:
     """Start `radlite watch --workers N`, wait until every input is done, stop it."""
     from radlite_fhir.service.ledger import Ledger
 
@@ -121,13 +123,16 @@ def _watch(inbox: Path, out: Path, state: Path, workers: int, base: list[str], e
     began = time.perf_counter()
     service = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     try:
+        ledger: Ledger | None = None
         while service.poll() is None:
-            ledger = state / "ledger.sqlite3"
-            if ledger.exists():
-                counts = Ledger(ledger).counts()
-                if counts.get("done", 0) + counts.get("failed", 0) >= expected:
-                    break
+            if ledger is None and (state / "ledger.sqlite3").exists():
+                ledger = Ledger(state / "ledger.sqlite3")
+            counts = ledger.counts() if ledger is not None else {}
+            if counts.get("done", 0) + counts.get("failed", 0) >= expected:
+                break
             time.sleep(0.2)
+        if ledger is not None:
+            ledger.close()
         seconds = time.perf_counter() - began
     finally:
         service.send_signal(signal.SIGTERM)
