@@ -25,6 +25,7 @@ SETS = (
     "sixthset",
     "seventhset",
     "eighthset",
+    "ninthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
