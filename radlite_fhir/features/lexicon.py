@@ -13,7 +13,9 @@ import yaml
 
 from radlite_fhir.guidelines import GUIDELINES, FieldKind, RadsSystem
 
-FIELD_OPTIONS = ("pick", "only_if", "exam_is", "unless", "scope", "veto", "of_examination")
+FIELD_OPTIONS = (
+    "pick", "only_if", "exam_is", "unless", "scope", "veto", "of_examination", "at_least"
+)
 
 
 class Scope(StrEnum):
@@ -54,6 +56,9 @@ class FieldWords:
     # The field says how the examination went ("not well seen"), not what a lesion looks like:
     # a line that states only this starts no lesion.
     of_examination: bool = False
+    # FLAG: true only when this many of its patterns (one per finding) are affirmed in the
+    # lesion's text; fewer leave the flag unstated.
+    at_least: int = 1
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,7 @@ def _field(system: RadsSystem, name: str, spec: dict[str, Any]) -> FieldWords:
         scope=_scope(system, name, options.get("scope")),
         veto=bool(options.get("veto")),
         of_examination=bool(options.get("of_examination")),
+        at_least=int(options.get("at_least", 1)),
     )
 
 

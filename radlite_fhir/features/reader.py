@@ -663,10 +663,19 @@ def _read_field(
                 if n is not None and not hit.negated:
                     return _ground(text, hit.start, hit.end, n)
     if fw.kind is FieldKind.FLAG:
-        found = [h for p in (fw.values[0].patterns if fw.values else ()) for h in hits(p)]
-        affirmed = next((h for h in found if not h.negated), None)
-        if affirmed is not None:
-            return _ground(text, affirmed.start, affirmed.end, True)
+        per_pattern = [hits(p) for p in (fw.values[0].patterns if fw.values else ())]
+        found = [h for pattern_hits in per_pattern for h in pattern_hits]
+        affirmed = [
+            first
+            for pattern_hits in per_pattern
+            if (first := next((h for h in pattern_hits if not h.negated), None)) is not None
+        ]
+        if len(affirmed) >= fw.at_least:
+            counted = affirmed[: 1 if fw.at_least == 1 else None]  # the span of all it needed
+            start, end = min(h.start for h in counted), max(h.end for h in counted)
+            return _ground(text, start, end, True)
+        if affirmed:
+            return None  # fewer of the findings than the flag needs: not stated either way
         return _ground(text, found[0].start, found[0].end, False) if found else None
     if fw.kind is FieldKind.TERMS:
         terms: list[Grounded] = []
