@@ -15,9 +15,7 @@ import pytest
 from radlite_fhir.features.reader import read_features
 from radlite_fhir.sections import split_sections
 
-HEAD = (
-    "MRI LIVER WITH GADOXETATE. History: alcohol-related cirrhosis, surveillance.\nFINDINGS:\n"
-)
+HEAD = "MRI LIVER WITH GADOXETATE. History: alcohol-related cirrhosis, surveillance.\nFINDINGS:\n"
 # 13 mm, no APHE, no washout, no capsule -> LR-3 by the diagnostic table.
 LR3_LESION = (
     "Segment 2: 13 mm observation without arterial phase hyperenhancement, no washout and no "

@@ -14,7 +14,14 @@ import yaml
 from radlite_fhir.guidelines import GUIDELINES, FieldKind, RadsSystem
 
 FIELD_OPTIONS = (
-    "pick", "only_if", "exam_is", "unless", "scope", "veto", "of_examination", "at_least"
+    "pick",
+    "only_if",
+    "exam_is",
+    "unless",
+    "scope",
+    "veto",
+    "of_examination",
+    "at_least",
 )
 
 
