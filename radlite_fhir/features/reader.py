@@ -776,9 +776,11 @@ def _read_solid_part(
 
 
 # A sentence that gives advice wherever it is written ("A 3-month LDCT is recommended."): it says
-# what should happen next, not what this examination is.
+# what should happen next, not what this examination is. Advice told in the past ("a 3-month
+# follow-up was recommended") is history: it says what this examination is.
 _ADVICE = re.compile(
-    r"\b(?:recommend\w*|advis\w*|(?:is|are|be|we) suggested|we suggest|should|please|"
+    r"\b(?<!was )(?<!were )(?<!been )"
+    r"(?:recommend\w*|advis\w*|(?:is|are|be|we) suggested|we suggest|should|please|"
     r"consider(?:ed)? (?:for|a|an)|to be (?:repeated|considered)|return (?:in|for))\b",
     re.IGNORECASE,
 )

@@ -88,7 +88,7 @@ _MEAN = re.compile(
     rf"|(?P<n2>{_NUMBER})\s*(?P<u2>{_UNIT}) (?:in )?(?:mean|average) (?:diameter|size)",
     re.IGNORECASE,
 )
-_PART = r"solid (?:component|part|portion|element|core)"
+_PART = r"(?:solid (?:[a-z]+ )?(?:component|part|portion|element|core)|(?-i:SC))"
 _SIZE = rf"{_NUMBER}(?:{_BY}{_NUMBER})?\s*{_UNIT}"
 _SOLID_PART = re.compile(
     rf"{_PART}[^.;\d]{{0,60}}?(?P<m>{_SIZE})|(?P<m2>{_SIZE})\s+{_PART}",
