@@ -1,8 +1,8 @@
 """The Ray Data callable that converts shards: one per actor, the model loaded once.
 
 Ray Data builds one `ShardConverter` per actor of the pool; its constructor loads the code
-tables and every routed model (`Pipeline.warm_up`), and each call converts the shards of one
-batch (one shard per batch) with `work.convert_shard`. The result goes back to the driver as
+tables and every routed model (`Pipeline.warm_up`), and each call reads and converts the shards
+of one batch (one shard per batch) with `work.convert_shard`. The result goes back to the driver as
 one JSON text per shard, so empty lists and absent values need no Arrow schema. A shard that
 fails in a way `convert` would not survive either (a bug, not an input problem) comes back
 as `failed` with the exception's type only (its message could quote report text), and is
@@ -33,8 +33,8 @@ HOLD_CEILING_S = 600.0  # a test that never releases a shard does not hang the w
 
 
 class ShardConverter:
-    """Ray Data actor: `__call__` takes a batch with `path` and `bytes` columns
-    (`read_binary_files(include_paths=True)`) and gives `path` and `result` columns."""
+    """Ray Data actor: `__call__` takes a batch with a `path` column and gives `path` and
+    `result` columns; it reads each shard where it runs."""
 
     def __init__(self, settings: BulkSettings, hold: str | None = None) -> None:
         from radlite_fhir.coding import load_code_tables
@@ -50,14 +50,18 @@ class ShardConverter:
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[str]]:
         paths: list[str] = []
         results: list[str] = []
-        for location, data in zip(batch["path"], batch["bytes"], strict=True):
+        for location in batch["path"]:
             paths.append(str(location))
-            results.append(json.dumps(self._one(Path(str(location)), bytes(data))))
+            results.append(json.dumps(self._one(Path(str(location)))))
         return {"path": paths, "result": results}
 
-    def _one(self, path: Path, data: bytes) -> dict[str, Any]:
+    def _one(self, path: Path) -> dict[str, Any]:
         if self.hold is not None:
             _wait_for_release(self.hold, path.name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:  # moved or unreadable since it was planned: not finished
+            return {"status": "failed", "error": f"cannot read the shard: {exc.strerror}"}
         try:
             result = convert_shard(self.pipeline, path, data, self.settings.output_format)
         except Exception as exc:  # a bug, not the input: the shard stays unfinished

@@ -1,11 +1,14 @@
 """The driver of a bulk run: plan the shards, skip the finished ones, read the rest with Ray
 Data into an actor pool, and write each shard's outputs and manifest line as it comes back.
 
-Ray Data fits the shape of the work: `read_binary_files` streams the shards' bytes from the
-cluster's nodes with backpressure (a backlog of shards is never all in memory), and
-`map_batches` with an `ActorPoolStrategy` runs a fixed pool of actors that each load the
-model once and restarts one that dies. One shard per batch, and at most one in flight per
-actor, so a slow shard does not hold a queue behind it.
+Ray Data fits the shape of the work: the dataset is the shards' locations, and `map_batches`
+with an `ActorPoolStrategy` runs a fixed pool of actors that each load the model once, read
+each shard's bytes where they run (a backlog of shards is never in memory, and no bytes pass
+through the driver), and restarts one that dies. One shard per batch, and at most one in
+flight per actor, so a slow shard does not hold a queue behind it. The locations are the
+dataset rather than `read_binary_files`' bytes because that reader runs as tasks of their
+own: on a small machine their worker processes cost seconds before the first shard starts
+(measured: 6.8 s vs 4.4 s to the first result of a trivial actor on 2 cores).
 
 Only the driver writes the output folder: an output is written to a temporary file,
 fsynced and renamed (`convert.write_atomic`), the folder fsynced, and then the shard's
@@ -171,10 +174,8 @@ def _convert_on_ray(
         context.enable_progress_bars = False
         if not logging.getLogger().isEnabledFor(logging.INFO):
             logging.getLogger("ray.data").setLevel(logging.WARNING)
-        dataset = ray.data.read_binary_files(
-            locations,
-            include_paths=True,
-            ray_remote_args={"num_cpus": 0},  # reading is I/O: the CPUs are the actors'
+        dataset = ray.data.from_items(
+            [{"path": location} for location in locations],
             override_num_blocks=len(locations),
         ).map_batches(
             ShardConverter,
@@ -197,6 +198,9 @@ def _connect(ray: Any, settings: BulkSettings) -> None:
     """--ray auto: the cluster RAY_ADDRESS or this machine's `ray start` names, else a new
     local one; local: always a new local one; anything else: that cluster's address."""
     quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+    # Ray reports usage statistics to its vendor unless told not to; a hospital's cluster
+    # tells nobody anything. A site that wants it sets the variable itself.
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if settings.ray == RAY_LOCAL:
         cpus = settings.workers * settings.threads if settings.workers else os.cpu_count()
         ray.init(address="local", num_cpus=cpus, include_dashboard=False, **quiet)

@@ -1,5 +1,5 @@
 """The hand-written sets (training/devset, checkset, blindset, finalset, heldset, sixthset,
-seventhset, eighthset) measure the product on
+seventhset, eighthset, ninthset) measure the product on
 reports no generator wrote; they are never trained on. Training reads only the sources a
 recipe names (from the data folder given on the command line) and the generator: no module of
 that path names the sets, no recipe points into the repository, and no generated report
