@@ -5,6 +5,11 @@ none), overcall (higher category), wrong system; for reports where no system app
 coded anyway ("spurious"). Three readers side by side: the guideline tables on the features the
 text states (no model), and per candidate the product's decision (statement > tables > model
 label above the confidence floor) and the model's one-label answer alone (no floor).
+
+Beside them, what the RADS work costs per report on each candidate (issue 15's cost target: at
+most 1.5x the one-label answer): the label call's model seconds (the report is read in it,
+since only the RADS task runs), the feature questions' seconds, and reading the features with
+the lexicon.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from radlite_fhir.features.reader import read_features
 from radlite_fhir.guidelines import GUIDELINES, RadsSystem
 from radlite_fhir.pipeline import Pipeline, PipelineSettings
 from radlite_fhir.report import Status
+from radlite_fhir.tasks.rads import KEY as LABEL_KEY
 from radlite_fhir.tasks.rads import parse_rads_answer
 from radlite_fhir.tasks.rads_policy import label_of
 from training.development_set import DevRecord
@@ -88,9 +94,15 @@ def evaluate_devset(
             registry, PipelineSettings(tasks=("rads",), model=name, threads=threads)
         )
         decided, alone = [], []
+        cost = {"label_seconds": 0.0, "feature_seconds": 0.0, "questions": 0, "asked_reports": 0}
         started = time.perf_counter()
         for index, record in enumerate(records, start=1):
             findings = pipeline.enrich(record.report())
+            questions = [t for t in findings.timings if t.task != LABEL_KEY]
+            cost["label_seconds"] += sum(t.seconds for t in findings.timings if t.task == LABEL_KEY)
+            cost["feature_seconds"] += sum(t.seconds for t in questions)
+            cost["questions"] += len(questions)
+            cost["asked_reports"] += bool(questions)
             main = next((r for r in findings.results if r.kind == "rads"), None)
             decided.append(main.value if main and main.status is Status.CODED else None)
             raw = main.raw_answer if main else None
@@ -99,9 +111,25 @@ def evaluate_devset(
             if index % 20 == 0:
                 log(f"{label}: {index}/{len(records)}")
         results["seconds"][label] = round(time.perf_counter() - started, 1)
+        results.setdefault("rads_cost", {})[label] = _cost_per_report(
+            cost, results["seconds"][TABLES], len(records)
+        )
         results["readers"][f"{label}: product decision"] = summarise(records, decided)
         results["readers"][f"{label}: model label alone"] = summarise(records, alone)
     return results
+
+
+def _cost_per_report(cost: dict[str, Any], reading_seconds: float, n: int) -> dict[str, Any]:
+    label, features = cost["label_seconds"] / n, cost["feature_seconds"] / n
+    reading = reading_seconds / n
+    return {
+        "label_s": round(label, 3),
+        "features_s": round(features, 3),
+        "reading_s": round(reading, 4),
+        "questions": cost["questions"],
+        "asked_reports": cost["asked_reports"],
+        "ratio": round((label + features + reading) / label, 3) if label else None,
+    }
 
 
 def devset_markdown(results: dict[str, Any], title: str) -> str:
@@ -130,4 +158,11 @@ def devset_markdown(results: dict[str, Any], title: str) -> str:
             lines.append(f"| {system} | {n} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Seconds: " + ", ".join(f"{k} {v}" for k, v in results["seconds"].items()) + ".")
+    for label, c in results.get("rads_cost", {}).items():
+        lines.append(
+            f"\nRADS cost per report, {label}: label call {c['label_s']:.2f} s (the report read "
+            f"in it), feature questions {c['features_s']:.3f} s ({c['questions']} questions on "
+            f"{c['asked_reports']} of {results['records']} reports), reading the features "
+            f"{1000 * c['reading_s']:.0f} ms: {c['ratio']}x the label call (target <= 1.5x)."
+        )
     return "\n".join(lines) + "\n"
