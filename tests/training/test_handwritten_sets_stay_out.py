@@ -26,6 +26,7 @@ SETS = (
     "seventhset",
     "eighthset",
     "ninthset",
+    "tenthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
