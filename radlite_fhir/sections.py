@@ -38,6 +38,24 @@ def _heading_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     return pattern, by_heading
 
 
+# "Diagnosis:" heads the report's conclusion in some institutions and the referral diagnosis in
+# others ("Patient 60 years. Diagnosis: liver cirrhosis (HCV). ... Conclusion: ..."): one that a
+# later conclusion or impression follows is the referral's.
+AMBIGUOUS_CONCLUSION = "diagnosis"
+CONCLUDING = ("conclusion", "impression")
+REFERRAL = "clinical_information"
+
+
+def _referral_diagnosis(marks: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    out = []
+    for index, (start, end, key, heading) in enumerate(marks):
+        later = any(k in CONCLUDING for _, _, k, _ in marks[index + 1 :])
+        if heading.lower() == AMBIGUOUS_CONCLUSION and key in CONCLUDING and later:
+            key = REFERRAL
+        out.append((start, end, key, heading))
+    return out
+
+
 def split_sections(text: str) -> tuple[Section, ...]:
     """Sections in text order; each ends where the next heading starts."""
     pattern, by_heading = _heading_pattern()
@@ -56,6 +74,7 @@ def split_sections(text: str) -> tuple[Section, ...]:
         )
     if not marks:
         return (Section(key="findings", heading="", start=0, end=len(text)),)
+    marks = _referral_diagnosis(marks)
     sections = []
     for index, (_, body_start, key, heading) in enumerate(marks):
         end = marks[index + 1][0] if index + 1 < len(marks) else len(text)

@@ -930,9 +930,17 @@ def _without_lesions(
     spans: list[tuple[int, int]],
     report_level: dict[str, Grounded],
 ) -> list[LesionReading]:
-    """A report that describes no lesion: its "no nodules" statement as the system's negative
-    record, or a report-level finding (ascites) on its own; else nothing to assess."""
+    """A report that describes no lesion: an examination it says was incomplete ("right adnexa
+    obscured by bowel gas": the table's category 0, before any "no mass" of the other side),
+    its "no nodules" statement as the system's negative record, or a report-level finding
+    (ascites) on its own; else nothing to assess."""
     flags = {n: g for n, g in report_level.items() if g.value is True}
+    read = [u for start, end in spans for u in units(text, start, end)]
+    for fw in (f for f in words.fields if f.of_examination):
+        grounded = _read_field(lexicon, fw, text, read)
+        if grounded is not None and grounded.value is True:
+            features = {**report_level, fw.name: grounded}
+            return [LesionReading(grounded.start, grounded.end, features)]
     for start, end in spans:
         for pattern in words.none:
             match = pattern.search(text, start, end)
