@@ -27,6 +27,7 @@ SETS = (
     "eighthset",
     "ninthset",
     "tenthset",
+    "eleventhset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
