@@ -43,6 +43,9 @@ _NEGATED_AFTER = re.compile(
     r"not\s+(?:seen|present|identified|demonstrated|appreciated|evident|visuali[sz]ed|assessed|"
     r"evaluated|imaged))"  # "capsule absent", "washout not seen", "B and C serology negative"
     r"|^\s*:\s*(?:no|none)\b"  # "capsule: no"
+    # "internal echoes, wall and septa could not be assessed": a list of features not evaluable
+    r"|^(?:[\s,]+(?!with\b|but\b)\w+){0,4}?\s+(?:could|can)\s*not\s+be\s+(?:assessed|evaluated|"
+    r"characteri[sz]ed|seen|visuali[sz]ed)"
     # A template field answered in brackets, its label perhaps qualified ("Washout
     # (nonperipheral): [No]", "Threshold growth: [N/A, no prior]"): not applicable states no
     # feature either.
@@ -63,7 +66,10 @@ _ASIDE = re.compile(r"\([^()]*\)")
 # 8 x 6 mm (mean 7 mm) previously and now 11 x 9 mm"); after a comma it starts a new item
 # ("13 mm, previously 8 mm") and says nothing of the size before it.
 _PRIOR_AFTER = re.compile(
-    r"\s*\)?\s*(?:\([^()]*\)\s*)?(?:previously|formerly|at that time)\b", re.IGNORECASE
+    r"\s*\)?\s*(?:\([^()]*\)\s*)?(?:previously|formerly|at that time"
+    r"|(?:in|on|at)\s+(?:the\s+)?(?:previous|prior|earlier|last|preceding)\s+"
+    r"(?:study|exam\w*|scan|CT|imaging))\b",
+    re.IGNORECASE,
 )
 _AFFIRMED_AFTER = re.compile(
     r"^[\s:,]{0,3}(?:(?:is|are|was|were)\s+)?(?:present|seen|noted|identified|positive|\+)",
@@ -211,7 +217,7 @@ def negation_span(lexicon: Lexicon, text: str, start: int, end: int) -> tuple[in
     negates, or None: a cue up to eight words before it in the same clause with no break word
     between ("no washout or capsule", "without APHE"), or a negation right after it ("capsule:
     absent", "washout not seen")."""
-    after = _NEGATED_AFTER.match(text[end : end + 40])
+    after = _NEGATED_AFTER.match(text[end : end + 60])
     if after:
         return start, end + after.end()
     clause_start = clause_start_before(text, 0, start)
