@@ -51,6 +51,9 @@ class ScaleRound:
     end_to_end_per_min: float
     steady_per_min: float
     same_identifiers: bool
+    # What this round coded otherwise than convert: "missing|extra: <code>: <value>" per
+    # Observation (the samples are public, and these are codes, not report text).
+    parted: tuple[str, ...] = ()
 
 
 def sample_reports() -> list[dict[str, Any]]:
@@ -81,16 +84,32 @@ def write_shards(folder: Path, total: int, per_shard: int) -> None:
         shard.write_text("\n".join(lines[start : start + per_shard]) + "\n", encoding="utf-8")
 
 
-def _identifiers(out: Path) -> list[str]:
-    """Every Observation identifier (system|value) in the NDJSON outputs under `out`,
-    sorted: identical across modes when every front end codes every report alike."""
-    found = []
+def _observations(out: Path) -> dict[str, str]:
+    """Every Observation in the NDJSON outputs under `out`, by identifier (system|value), with
+    what it codes: identical across modes when every front end codes every report alike."""
+    found: dict[str, str] = {}
     for path in sorted(out.rglob("*.ndjson")):
         for line in path.read_text(encoding="utf-8").splitlines():
             resource = json.loads(line) if line.strip() else {}
             if resource.get("resourceType") == "Observation":
-                found += [f"{i['system']}|{i['value']}" for i in resource["identifier"]]
-    return sorted(found)
+                for i in resource["identifier"]:
+                    found[f"{i['system']}|{i['value']}"] = _coded(resource)
+    return found
+
+
+def _coded(observation: dict[str, Any]) -> str:
+    code = observation.get("code", {}).get("text", "?")
+    concept = observation.get("valueCodeableConcept", {})
+    value = concept.get("text") or next(
+        (c.get("code") for c in concept.get("coding", [])), observation.get("valueString", "-")
+    )
+    return f"{code}: {value}"
+
+
+def _parted(reference: dict[str, str], observations: dict[str, str]) -> tuple[str, ...]:
+    missing = [f"missing: {reference[k]}" for k in sorted(reference.keys() - observations)]
+    extra = [f"extra: {observations[k]}" for k in sorted(observations.keys() - reference)]
+    return tuple(missing + extra)
 
 
 def _rates(out: Path, reports: int, seconds: float) -> tuple[float, float]:
@@ -177,12 +196,12 @@ def run_scale(
         shards = root / "shards"
         write_shards(shards, reports, per_shard)
         env = {**os.environ}
-        reference: list[str] | None = None
+        reference: dict[str, str] | None = None
 
         def record(mode: ScaleMode, count: int, out: Path, seconds: float) -> None:
             nonlocal reference
-            identifiers = _identifiers(out)
-            reference = identifiers if reference is None else reference
+            observations = _observations(out)
+            reference = observations if reference is None else reference
             end_to_end, steady = _rates(out, reports, seconds)
             rounds.append(
                 ScaleRound(
@@ -192,7 +211,8 @@ def run_scale(
                     round(seconds, 1),
                     round(end_to_end, 2),
                     round(steady, 2),
-                    identifiers == reference,
+                    observations.keys() == reference.keys(),
+                    _parted(reference, observations),
                 )
             )
 
@@ -259,6 +279,9 @@ def format_scale(document: dict[str, Any]) -> str:
             f"{r['end_to_end_per_min']:>15.2f} {r['steady_per_min']:>11.2f} "
             f"{r['x_linear']:>9.2f} {'yes' if r['same_identifiers'] else 'NO':>9}"
         )
+    for r in document["rounds"]:
+        for item in r.get("parted", ()):
+            lines.append(f"  {r['mode']} x{r['workers']} coded otherwise than convert: {item}")
     if document["ray_overhead"] is not None:
         lines.append(f"Ray overhead (bulk, 1 worker, vs convert, end to end): "
                      f"{100 * document['ray_overhead']:+.1f}%")  # fmt: skip
