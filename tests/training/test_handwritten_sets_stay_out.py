@@ -28,6 +28,7 @@ SETS = (
     "ninthset",
     "tenthset",
     "eleventhset",
+    "twelfthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
