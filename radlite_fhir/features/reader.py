@@ -60,7 +60,10 @@ _ITEM_HEADING = re.compile(
 )
 _BULLET = re.compile(r"^\s*[-•*]\s")
 _REFERRING = re.compile(
-    r"\b(?:the|this|that|these|those|said|same|its)\s+(?:[\w-]+\s+){0,3}$", re.IGNORECASE
+    r"\b(?:the|this|that|these|those|said|same|its)\s+(?:[\w-]+\s+){0,3}$"
+    # The same lesion seen by another modality: "On ultrasound it corresponds to an oval nodule".
+    r"|\b(?:correspond\w*|correlat\w*)\s+(?:to|with)\s+(?:an?\s+|the\s+)?(?:[\w-]+,?\s+){0,4}$",
+    re.IGNORECASE,
 )
 _LIST_MARKER = re.compile(
     rf"\|[^|]*\||^\s*(?:\(?\d+[.)]\s|\(?[a-z][.)]\s|[-•*]\s|#\d+|(?:{_ITEM_WORDS})"
@@ -78,9 +81,10 @@ _LOCATION_HEADING = re.compile(
     re.IGNORECASE,
 )
 _FEATURE_LABEL = re.compile(
-    r"^\s*(?:[-•*]\s*)?(?:T2(?:W|WI)?|DWI|ADC|DCE|high[- ]b|size|margins?|shape|echogenicity|"
+    r"^\s*(?:[-•*]\s*)?(?:(?:enhancing|non-?rim|non-?peripheral|arterial)\s+)?"
+    r"(?:T2(?:W|WI)?|DWI|ADC|DCE|high[- ]b|size|margins?|shape|echogenicity|"
     r"composition|echogenic foci|foci|colou?r(?: score| Doppler)?|vascularity|APHE|washout|"
-    r"capsule|orientation|calcifications?)\s*:",
+    r"capsule|orientation|calcifications?|threshold growth)\s*:",
     re.IGNORECASE,
 )
 _QUALIFIED = re.compile(r"\b(?:the|this|that)\s+(?P<q>(?:[\w-]+\s+){1,3})$", re.IGNORECASE)
@@ -245,9 +249,14 @@ def reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, i
     """Where lesions are read: the findings-type sections (and unheaded text); the whole report
     except history and indication when it has no such section. A context section (history,
     comparison, technique) ends at the end of its line when its heading is inline ("Hx: 57F,
-    lump"), else at its first blank line: what follows with no heading of its own is the
-    report body."""
+    lump"), at the end of its first sentence when the report runs on in one paragraph, else at
+    its first blank line: what follows with no heading of its own is the report body."""
     return _reading_spans(text, sections)
+
+
+# The end of a sentence: the next one starts with a capital.
+_SENTENCE_END = re.compile(r"[.;]\s+(?=[A-Z])")
+_SPACE_AFTER = re.compile(r"\s*")
 
 
 def _reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, int]]:
@@ -275,8 +284,15 @@ def _reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, 
             )
             line_end = line_end + section.start if line_end != -1 else -1
             gap = _PARAGRAPH.search(text, section.start, section.end)
+            # A report run on in one paragraph: the next heading follows on the same line.
+            runs_on = section.end < len(text) and "\n" not in _SPACE_AFTER.match(
+                text, section.end
+            ).group(0)
+            sentence_end = _SENTENCE_END.search(text, section.start, section.end)
             if inline and line_end != -1:
                 spans.append((line_end + 1, section.end))
+            elif inline and runs_on and sentence_end:  # the context is its first sentence
+                spans.append((sentence_end.end(), section.end))
             elif gap:
                 spans.append((gap.end(), section.end))
     if not any(text[a:b].strip() for a, b in spans):
@@ -473,7 +489,7 @@ def split_lesions(
             located = marker or bool(heading)
             refers = bool(_REFERS_BACK.search(unit.text))
             referring = bool(anchors) and all(
-                _REFERRING.search(text, max(0, m.start() - 40), m.start()) for m in anchors
+                _REFERRING.search(text, max(0, m.start() - 60), m.start()) for m in anchors
             )
             elsewhere = current is not None and _other_side(text, current, unit)
             if referring:  # "the segment 7 observation": the lesion it names, or the last one
