@@ -29,6 +29,7 @@ SETS = (
     "tenthset",
     "eleventhset",
     "twelfthset",
+    "thirteenthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
