@@ -62,7 +62,8 @@ _BULLET = re.compile(r"^\s*[-•*]\s")
 _REFERRING = re.compile(
     r"\b(?:the|this|that|these|those|said|same|its)\s+(?:[\w-]+\s+){0,3}$"
     # The same lesion seen by another modality: "On ultrasound it corresponds to an oval nodule".
-    r"|\b(?:correspond\w*|correlat\w*)\s+(?:to|with)\s+(?:an?\s+|the\s+)?(?:[\w-]+,?\s+){0,4}$",
+    r"|\b(?:correspond\w*|correlat\w*)\s+(?:to|with)\s+(?:an?\s+|the\s+)?(?:[\w-]+,?\s+){0,4}$"
+    r"|\b(?:a|the)?\s*corresponding\s+(?:[\w-]+,?\s+){0,4}$",
     re.IGNORECASE,
 )
 _LIST_MARKER = re.compile(
@@ -193,16 +194,20 @@ def choose_system(text: str, exam: str | None) -> tuple[RadsSystem | None, tuple
     own title names the examination where it names a modality (`examination_title`): a thyroid
     nodule on a CT neck is no TI-RADS case, whatever ultrasound the report recommends. An
     examination name that names neither a modality nor a body part (an SR's "Diagnostic Imaging
-    Report") counts as none."""
+    Report") counts as none. The examination's name decides the modality; a body part it leaves
+    out ("Low-dose CT screening") may be named by the report's title ("LOW-DOSE CT - LUNG
+    SCREENING")."""
     lexicon = load_lexicon()
-    exam = exam if exam and names_examination(exam) else examination_title(text)
+    title = examination_title(text)
+    exam = exam if exam and names_examination(exam) else title
     candidates: list[tuple[int, SystemWords, tuple[Grounded, ...]]] = []
     for words in lexicon.systems:
         evidence: list[Grounded] = []
         ok = True
-        for group in words.exam_groups:
-            if exam:
-                ok = _affirmed(lexicon, group, exam) is not None
+        for index, group in enumerate(words.exam_groups):
+            if exam:  # the name's modality decides; the body part it leaves out, the title may say
+                names = [exam] if index == 0 or not title else [exam, title]
+                ok = any(_affirmed(lexicon, group, name) is not None for name in names)
             else:
                 match = _affirmed(lexicon, group, text)
                 ok = match is not None
@@ -354,8 +359,9 @@ def _sized(lexicon: Lexicon, text: str, unit: Unit) -> bool:
 # ultrasound showed a 2 cm nodule.", "Incidental adnexal cyst noted on a CT elsewhere."): the
 # reason for this examination, not a lesion it describes, unless the sentence goes on to say
 # what this examination shows ("..., now 15 mm", "... corresponds to a 9 mm mass").
+# Doppler is a technique of this examination ("no flow detected on colour Doppler"), not another.
 _EXAM_WORDS = (
-    r"(?:ultrasound|US|USG|USS|sonograph\w*|sonogram|CT|MRI?|mammogra\w*|Doppler|duplex|"
+    r"(?:ultrasound|US|USG|USS|sonograph\w*|sonogram|CT|MRI?|mammogra\w*|"
     r"PET(?:/CT)?|scan|imaging)"
 )
 _ELSEWHERE = re.compile(
