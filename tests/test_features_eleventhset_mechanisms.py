@@ -7,18 +7,7 @@ Each test fails on the reader as it was when the eleventh set was measured blind
 
 from __future__ import annotations
 
-from radlite_fhir.features.reader import read_features
-from radlite_fhir.sections import split_sections
-
-
-def read(text: str, exam: str | None = None):
-    return read_features(text, split_sections(text), exam)
-
-
-def only_lesion(text: str, exam: str | None = None) -> dict:
-    lesions = [lesion.values() for lesion in read(text, exam).lesions]
-    assert len(lesions) == 1, lesions
-    return lesions[0]
+from tests.reading import only_lesion, read
 
 
 def test_fine_linear_calcifications_written_as_a_list() -> None:

@@ -7,12 +7,7 @@ Each test fails on the mechanism as it was before this round.
 
 from __future__ import annotations
 
-from radlite_fhir.features.reader import read_features
-from radlite_fhir.sections import split_sections
-
-
-def read(text: str, exam: str | None = None):
-    return read_features(text, split_sections(text), exam)
+from tests.reading import read
 
 
 def test_a_composition_word_that_qualifies_another_property_is_not_the_composition() -> None:

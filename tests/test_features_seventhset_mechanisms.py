@@ -8,13 +8,8 @@ Each test fails on the mechanism as it was before this round.
 from __future__ import annotations
 
 from radlite_fhir.features.lexicon import load_lexicon
-from radlite_fhir.features.reader import read_features
 from radlite_fhir.features.text import measurements, negated
-from radlite_fhir.sections import split_sections
-
-
-def read(text: str, exam: str | None = None):
-    return read_features(text, split_sections(text), exam)
+from tests.reading import read
 
 
 def test_a_template_field_answered_no_or_not_applicable_is_negated() -> None:

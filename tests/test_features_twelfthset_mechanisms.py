@@ -9,18 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from radlite_fhir.features.reader import read_features
-from radlite_fhir.sections import split_sections
-
-
-def read(text: str, exam: str | None = None):
-    return read_features(text, split_sections(text), exam)
-
-
-def only_lesion(text: str, exam: str | None = None) -> dict:
-    lesions = [lesion.values() for lesion in read(text, exam).lesions]
-    assert len(lesions) == 1, lesions
-    return lesions[0]
+from tests.reading import only_lesion, read
 
 
 def test_mg_names_a_mammogram() -> None:
