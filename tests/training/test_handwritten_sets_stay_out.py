@@ -30,6 +30,7 @@ SETS = (
     "eleventhset",
     "twelfthset",
     "thirteenthset",
+    "fourteenthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
