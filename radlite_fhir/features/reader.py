@@ -361,7 +361,7 @@ def _sized(lexicon: Lexicon, text: str, unit: Unit) -> bool:
 # what this examination shows ("..., now 15 mm", "... corresponds to a 9 mm mass").
 # Doppler is a technique of this examination ("no flow detected on colour Doppler"), not another.
 _EXAM_WORDS = (
-    r"(?:ultrasound|US|USG|USS|sonograph\w*|sonogram|CT|MRI?|mammogra\w*|"
+    r"(?:ultrasound|US|USG|USS|sonograph\w*|sonogram|CT|LDCT|MRI?|mammogra\w*|"
     r"PET(?:/CT)?|scan|imaging)"
 )
 _ELSEWHERE = re.compile(
@@ -370,7 +370,9 @@ _ELSEWHERE = re.compile(
     rf"|\b(?:seen|noted|found|detected|identified|reported|described)\s+(?:on|at|by)\s+"
     rf"(?:an?\s+|the\s+)?(?:[\w-]+\s+){{0,3}}?{_EXAM_WORDS}\b"
     rf"|\bon\s+(?:an?\s+|the\s+)?(?:outside\s+|prior\s+|recent\s+|previous\s+)?"
-    rf"(?:CT|MRI|ultrasound|US)\s*[.,;]",
+    rf"(?:CT|MRI|ultrasound|US)\s*[.,;]"
+    # A line headed by the earlier examination: "Previous LDCT 6 months ago: LUL nodule 7 mm."
+    rf"|^\s*(?:previous|prior|earlier|last)\s+(?:[\w-]+\s+){{0,2}}?{_EXAM_WORDS}\b[^:\n]{{0,40}}:",
     re.IGNORECASE,
 )
 _THIS_EXAMINATION = re.compile(

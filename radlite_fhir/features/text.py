@@ -45,7 +45,7 @@ _NEGATED_AFTER = re.compile(
     r"|^\s*:\s*(?:no|none)\b"  # "capsule: no"
     # "internal echoes, wall and septa could not be assessed": a list of features not evaluable
     r"|^(?:[\s,]+(?!with\b|but\b)\w+){0,4}?\s+(?:could|can)\s*not\s+be\s+(?:assessed|evaluated|"
-    r"characteri[sz]ed|seen|visuali[sz]ed)"
+    r"characteri[sz]ed|seen|visuali[sz]ed|confirmed)"
     # A template field answered in brackets, its label perhaps qualified ("Washout
     # (nonperipheral): [No]", "Threshold growth: [N/A, no prior]"): not applicable states no
     # feature either.
@@ -97,7 +97,8 @@ _MEAN = re.compile(
 _PART = r"(?:solid (?:[a-z]+ )?(?:component|part|portion|element|core)|(?-i:SC))"
 _SIZE = rf"{_NUMBER}(?:{_BY}{_NUMBER})?\s*{_UNIT}"
 _SOLID_PART = re.compile(
-    rf"{_PART}[^.;\d]{{0,60}}?(?P<m>{_SIZE})|(?P<m2>{_SIZE})\s+{_PART}",
+    # Not across a closing bracket: "(GGN with solid component) of 12 x 10 mm" is the total.
+    rf"{_PART}[^.;\d)]{{0,60}}?(?P<m>{_SIZE})|(?P<m2>{_SIZE})\s+{_PART}",
     re.IGNORECASE,
 )
 # The present examination named again after a prior size ("previously 8 mm, now 13 mm",
