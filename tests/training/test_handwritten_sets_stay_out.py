@@ -31,6 +31,7 @@ SETS = (
     "twelfthset",
     "thirteenthset",
     "fourteenthset",
+    "fifteenthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
