@@ -202,6 +202,7 @@ def run_scale(
             nonlocal reference
             observations = _observations(out)
             reference = observations if reference is None else reference
+            parted = _parted(reference, observations)
             end_to_end, steady = _rates(out, reports, seconds)
             rounds.append(
                 ScaleRound(
@@ -211,8 +212,8 @@ def run_scale(
                     round(seconds, 1),
                     round(end_to_end, 2),
                     round(steady, 2),
-                    observations.keys() == reference.keys(),
-                    _parted(reference, observations),
+                    not parted,
+                    parted,
                 )
             )
 

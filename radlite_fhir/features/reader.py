@@ -264,6 +264,11 @@ _SENTENCE_END = re.compile(r"[.;]\s+(?=[A-Z])")
 _SPACE_AFTER = re.compile(r"\s*")
 
 
+def _runs_on(text: str, section_end: int) -> bool:
+    """Whether the next heading follows a section on the same line (a one-paragraph report)."""
+    return section_end < len(text) and "\n" not in _SPACE_AFTER.match(text, section_end).group(0)
+
+
 def _reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, int]]:
     if not sections:
         return [(0, len(text))]
@@ -289,14 +294,13 @@ def _reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, 
             )
             line_end = line_end + section.start if line_end != -1 else -1
             gap = _PARAGRAPH.search(text, section.start, section.end)
-            # A report run on in one paragraph: the next heading follows on the same line.
-            runs_on = section.end < len(text) and "\n" not in _SPACE_AFTER.match(
-                text, section.end
-            ).group(0)
-            sentence_end = _SENTENCE_END.search(text, section.start, section.end)
             if inline and line_end != -1:
                 spans.append((line_end + 1, section.end))
-            elif inline and runs_on and sentence_end:  # the context is its first sentence
+            elif (
+                inline
+                and _runs_on(text, section.end)
+                and (sentence_end := _SENTENCE_END.search(text, section.start, section.end))
+            ):  # a report run on in one paragraph: the context is its first sentence
                 spans.append((sentence_end.end(), section.end))
             elif gap:
                 spans.append((gap.end(), section.end))
