@@ -211,6 +211,10 @@ CASES: list[tuple[RadsSystem, list[dict[str, Any]], str | None, str]] = [
         "1",
         "simple cyst <= 3 cm premenopausal -> 1",
     ),
+    # The O-RADS US lexicon (Andreotti et al., Radiology 2018;288:318-328) defines a follicle
+    # as a simple cyst <= 3 cm in a premenopausal woman: the term needs no measurement.
+    (O, [{"lesion": "follicle"}], "1", "follicle (<= 3 cm by definition) -> 1"),
+    (O, [{"lesion": "follicle", "size_mm": 45}], "2", "a 'follicle' over 3 cm is a simple cyst"),
     (O, [{"lesion": "simple_cyst", "size_mm": 50}], "2", "simple cyst < 10 cm -> 2"),
     (O, [{"lesion": "simple_cyst", "size_mm": 110}], "3", "unilocular >= 10 cm -> 3"),
     (O, [{"lesion": "dermoid", "size_mm": 40}], "2", "classic dermoid < 10 cm -> 2"),

@@ -69,7 +69,7 @@ _REFERRING = re.compile(
 _LIST_MARKER = re.compile(
     rf"\|[^|]*\||^\s*(?:\(?\d+[.)]\s|\(?[a-z][.)]\s|[-•*]\s|#\d+|(?:{_ITEM_WORDS})"
     r"\s*#?\d+\b)|\b(?:second|third|fourth|another|additional|separate|2nd|3rd|elsewhere|"
-    r"in addition)\b",
+    r"in addition|other(?!\s+than))\b",
     re.IGNORECASE,
 )
 _LOCATION_WORDS = (
@@ -343,6 +343,18 @@ def _has_feature(
     return False
 
 
+def _feature_spans(words: SystemWords, text: str, unit: Unit) -> list[tuple[int, int]]:
+    """Where the sentence words a feature's value. A structure named inside one ("not parallel
+    to the skin") is that feature's reference, not another structure the sentence is about."""
+    return [
+        match.span()
+        for fw in words.fields
+        for value in fw.values
+        for pattern in value.patterns
+        for match in pattern.finditer(text, unit.start, unit.end)
+    ]
+
+
 _LABEL_WORD = re.compile(r"^\s*(?:[-•*]\s*)?(?P<w>[A-Za-z]+)\s*#?\s*\d+\s*[:.)-]?\s*$")
 
 
@@ -471,14 +483,21 @@ def split_lesions(
             seen = unit.end
             found = list(words.lesion.finditer(text, unit.start, unit.end))
             anchors = [m for m in found if not negated(lexicon, text, m.start(), m.end())]
-            other = words.not_lesion is not None and any(
+            structures = (
+                list(words.not_lesion.finditer(text, unit.start, unit.end))
+                if words.not_lesion is not None
+                else []
+            )
+            terms = _feature_spans(words, text, unit) if structures else []
+            other = any(
                 not negated(lexicon, text, m.start(), m.end())
+                and not any(a <= m.start() and m.end() <= b for a, b in terms)
                 and (
                     not anchors
                     or m.start() - unit.start < SUBJECT_CHARS
                     or any(0 <= a.start() - m.end() <= MODIFIER_CHARS for a in anchors)
                 )
-                for m in words.not_lesion.finditer(text, unit.start, unit.end)
+                for m in structures
             )
             if _other_examination(unit.text):
                 continue  # "Surveillance ultrasound showed a nodule.": that examination's finding

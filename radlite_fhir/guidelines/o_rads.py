@@ -126,6 +126,11 @@ def _categorize(lesion: Lesion) -> Assessment:
         category = "4" if color <= 2 else "5"
         why.say(f"multilocular cyst with solid component, colour score {color} -> {category}")
         return why.result(category)
+    if kind is LesionType.FOLLICLE and lesion.size_mm is None:
+        # The lexicon's "follicle" is itself a size: a simple cyst of 3 cm or less in a
+        # premenopausal ovary ("left ovary normal with follicles" needs no measurement).
+        why.say("follicle (a simple cyst <= 3 cm by the lexicon's definition) -> 1")
+        return why.result("1")
     if not why.need("size_mm", lesion.size_mm):
         return why.indeterminate()
     size = lesion.size_mm or 0.0
