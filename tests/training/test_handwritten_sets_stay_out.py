@@ -32,6 +32,7 @@ SETS = (
     "thirteenthset",
     "fourteenthset",
     "fifteenthset",
+    "sixteenthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
