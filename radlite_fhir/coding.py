@@ -341,6 +341,8 @@ def load_code_tables() -> CodeTables:
         if category not in tnm["categories"][axis]:
             raise ConfigError(f"mappings/tnm.yaml: snomed_values names unknown {prefixed}")
     _check_stage_group(tnm.get("stage_group"))
+    if not tnm.get("malignancy"):
+        raise ConfigError("mappings/tnm.yaml: malignancy lists no words")
     return CodeTables(
         systems=systems,
         rads=rads,

@@ -46,7 +46,8 @@ def test_structured_answers() -> None:
 
 def test_radlite_positive_without_category_is_not_coded() -> None:
     results = StagingTask().interpret(
-        report("FINDINGS:\nBulky nodes."), answers(n_staging=" Positive", m_staging=" M0")
+        report("HISTORY: Lung carcinoma.\nFINDINGS:\nBulky nodes."),
+        answers(n_staging=" Positive", m_staging=" M0"),
     )
     by_axis = {r.kind: r for r in results}
     assert by_axis["N"].status is Status.UNPARSEABLE
@@ -128,3 +129,24 @@ def test_the_impression_stage_group_wins_and_the_model_is_never_asked_for_it() -
     [group] = [r for r in results if r.kind == STAGE_GROUP]
     assert group.value == "cIV" and group.raw_answer is None
     assert {r.kind for r in results} == {"T", "N", "M", STAGE_GROUP}
+
+
+def test_a_model_category_on_a_report_that_names_no_malignancy_is_not_coded() -> None:
+    # radlite-mini answered "cT4, cM0" on the bundled thyroid nodule ultrasound: TNM stages a
+    # cancer, and this report has none to stage.
+    thyroid = "FINDINGS:\nRight lobe 1.6 cm solid hypoechoic nodule, smooth margins.\n"
+    assert StagingTask().interpret(report(thyroid), answers(tnm_staging="T4 N0 M0")) == []
+    denied = "FINDINGS:\nLung nodule 5 mm. No evidence of malignancy elsewhere.\n"
+    assert StagingTask().interpret(report(denied), answers(tnm_staging="T1a N0 M0")) == []
+    staged = "HISTORY: Staging, known left lung adenocarcinoma.\nFINDINGS:\n2.5 cm mass.\n"
+    results = StagingTask().interpret(report(staged), answers(tnm_staging="T1c N0 M0"))
+    assert [(r.value, r.origin) for r in results] == [
+        ("cT1c", Origin.MODEL),
+        ("cN0", Origin.MODEL),
+        ("cM0", Origin.MODEL),
+    ]
+
+
+def test_a_stated_category_is_coded_whatever_the_report_names() -> None:
+    results = StagingTask().interpret(report("IMPRESSION:\nT2 N0 M0."), answers())
+    assert [r.value for r in results] == ["cT2", "cN0", "cM0"]

@@ -5,7 +5,9 @@ the category only after 'N staging:') and M, none for T; under the radlite profi
 from explicit statements only. The structured profile asks for all three in one
 grammar-constrained answer. An explicit TNM string in the text wins per axis; a pathologic
 string (pT3N0M1 quoted from pathology) is coded with the pathologic concept it states.
-A model 'X' (cannot be assessed) or 'Not applicable' is not coded.
+A model 'X' (cannot be assessed) or 'Not applicable' is not coded, nor is a model's category on
+a report that names no malignancy (`names_malignancy`): TNM stages a cancer, and a thyroid
+nodule's ultrasound or a clear chest film has none to stage, whatever a small model answers.
 
 A stage group is written only where the report states one ("Stage IIIA", "clinical stage IIB",
 "pathologic stage group IV"): never computed from T, N and M (that needs the cancer's site and
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 from functools import cache
 
 from radlite_fhir.coding import load_code_tables
+from radlite_fhir.features.lexicon import load_lexicon
+from radlite_fhir.features.text import negated
 from radlite_fhir.report import Evidence, Origin, Report, Status, TaskResult
 from radlite_fhir.rules import TnmStatement, _negated_or_historical, find_tnm
 from radlite_fhir.tasks import Answer
@@ -142,6 +146,19 @@ def _other_system() -> re.Pattern[str]:
     return re.compile(rf"(?<![A-Za-z0-9])(?:{words})(?![A-Za-z0-9])", re.IGNORECASE)
 
 
+@cache
+def _malignancy() -> re.Pattern[str]:
+    words = "|".join(load_code_tables().tnm["malignancy"])
+    return re.compile(rf"(?<![A-Za-z0-9])(?:{words})(?![A-Za-z0-9])", re.IGNORECASE)
+
+
+def names_malignancy(text: str) -> bool:
+    """Whether the report speaks of a cancer TNM could stage: a malignancy word that is not
+    negated ("known carcinoma", "staging CT"; not "no evidence of malignancy")."""
+    lexicon = load_lexicon()
+    return any(not negated(lexicon, text, m.start(), m.end()) for m in _malignancy().finditer(text))
+
+
 def _clause_around(text: str, match: re.Match[str], width: int = 60) -> tuple[str, str]:
     """The words of the match's sentence just before and just after it."""
     before = re.split(r"[.;\n]", text[max(0, match.start() - width) : match.start()])[-1]
@@ -254,6 +271,7 @@ class StagingTask:
     def interpret(self, report: Report, answers: dict[str, Answer]) -> list[TaskResult]:
         model_values, raw, model, problems, confidence = self._model_values(answers)
         statement = choose_statement(report)
+        stageable = names_malignancy(report.text)
         results = []
         for axis in AXES:
             stated = statement.values.get(axis) if statement else None
@@ -282,7 +300,7 @@ class StagingTask:
                         item_key=axis,
                     )
                 )
-            elif said is not None and not said.endswith("X"):
+            elif said is not None and not said.endswith("X") and stageable:
                 results.append(
                     TaskResult(
                         task=self.name,
