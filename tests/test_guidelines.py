@@ -258,6 +258,29 @@ CASES: list[tuple[RadsSystem, list[dict[str, Any]], str | None, str]] = [
         "3",
         "circumscribed oval solid mass, baseline -> 3",
     ),
+    # The Atlas's 4A example: "a partially circumscribed solid mass with ultrasound features
+    # suggestive of a fibroadenoma"; the same margin over the whole edge is 4B.
+    (
+        BI,
+        [{"kind": "mass", "shape": "oval", "margin": "indistinct", "margin_in_part": True}],
+        "4A",
+        "oval mass indistinct in part, otherwise circumscribed -> 4A",
+    ),
+    (BI, [{"kind": "mass", "shape": "oval", "margin": "indistinct"}], "4B", "oval indistinct"),
+    (
+        BI,
+        [
+            {
+                "kind": "mass",
+                "shape": "oval",
+                "margin": "microlobulated",
+                "margin_in_part": True,
+                "orientation": "not_parallel",
+            }
+        ],
+        "4B",
+        "partly microlobulated but not parallel: no longer fibroadenoma-like",
+    ),
     (
         BI,
         [{"kind": "mass", "shape": "oval", "margin": "circumscribed", "change": "stable"}],

@@ -259,7 +259,13 @@ def load_lexicon() -> Lexicon:
                 text_groups=tuple(words(g) for g in spec["applies"].get("text", [])),
                 lesion=words(spec["lesion"]),
                 not_lesion=words(spec["not_lesion"]) if spec.get("not_lesion") else None,
-                none=tuple(words([p]) for p in spec.get("none", [])),
+                none=tuple(
+                    words([p])
+                    for p in [
+                        *spec.get("none", []),
+                        *(f"(?:{n}){data['denied_after']}" for n in spec.get("none_denied", [])),
+                    ]
+                ),
                 none_record=dict(spec.get("none_record", {})),
                 size=spec.get("size", "max"),
                 fields=tuple(_field(system, n, s) for n, s in spec["fields"].items()),

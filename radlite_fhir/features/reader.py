@@ -68,7 +68,14 @@ _REFERRING = re.compile(
 )
 _LIST_MARKER = re.compile(
     rf"\|[^|]*\||^\s*(?:\(?\d+[.)]\s|\(?[a-z][.)]\s|[-•*]\s|#\d+|(?:{_ITEM_WORDS})"
-    r"\s*#?\d+\b)|\b(?:second|third|fourth|another|additional|separate|2nd|3rd|elsewhere|"
+    r"\s*#?\d+\b)",
+    re.IGNORECASE,
+)
+# Words that bring another lesion when the sentence names one ("a second nodule", "Elsewhere,
+# a 4 mm cyst", "Other TZ nodules are typical"); without a lesion word they describe the same
+# one ("elsewhere well defined", "over a third of its margin").
+_ANOTHER = re.compile(
+    r"\b(?:(?:second|third|fourth)(?!\s+of\b)|another|additional|separate|2nd|3rd|elsewhere|"
     r"in addition|other(?!\s+than))\b",
     re.IGNORECASE,
 )
@@ -515,9 +522,11 @@ def split_lesions(
             stated = feature and _has_feature(
                 lexicon, words, text, body, affirmed=True, describes=True
             )
-            marker = bool(_LIST_MARKER.search(unit.text))
+            listed_item = bool(_LIST_MARKER.search(unit.text))
+            another = bool(_ANOTHER.search(unit.text))
+            marker = listed_item or another
             stated_here = feature and _has_feature(lexicon, words, text, unit, affirmed=True)
-            located = marker or bool(heading)
+            located = listed_item or bool(heading) or (another and bool(anchors))
             refers = bool(_REFERS_BACK.search(unit.text))
             referring = bool(anchors) and all(
                 _REFERRING.search(text, max(0, m.start() - 60), m.start()) for m in anchors
@@ -525,6 +534,8 @@ def split_lesions(
             elsewhere = current is not None and _other_side(text, current, unit)
             if referring:  # "the segment 7 observation": the lesion it names, or the last one
                 named = _named_lesion(text, lesions, anchors)
+                if named is not None and _other_side(text, named, unit):
+                    named = None  # "the left lobe lesion" after "the right lobe lesion": not it
                 if named is None and not elsewhere:
                     named = current or last
                 if named is not None:
@@ -560,7 +571,10 @@ def split_lesions(
             starts = False
             if anchors and not referring:
                 starts = current is None or located or (sized and current_sized) or elsewhere
-            elif not anchors and located and (stated or (sized and header is not None)):
+            elif not anchors and (
+                (located and (stated or (sized and header is not None)))
+                or (current is None and sized and stated)
+            ):
                 starts = True
             if starts:
                 # An item under a heading ("two solid nodules:" over "- RUL: 4 mm") inherits its

@@ -39,9 +39,10 @@ _ABBREVIATION = re.compile(
 _CLAUSE_START = re.compile(r"[.;:]|\n(?![a-z])|\bcomma\b")
 _NEGATED_AFTER = re.compile(
     r"^-(?=[\s,.;)]|$)"  # "WO-", "caps-"
+    # "capsule absent", "washout not seen", "B and C serology negative", "nodules not detected"
     r"|^(?:\s+(?!with\b|but\b)\w+){0,3}?\s*:?\s*(?:(?:is|are|was|were)\s+)?(?:absent|negative|"
     r"not\s+(?:seen|present|identified|demonstrated|appreciated|evident|visuali[sz]ed|assessed|"
-    r"evaluated|imaged))"  # "capsule absent", "washout not seen", "B and C serology negative"
+    r"evaluated|imaged|detected|found|revealed|noted|observed))"
     r"|^\s*:\s*(?:no|none)\b"  # "capsule: no"
     # "internal echoes, wall and septa could not be assessed": a list of features not evaluable
     r"|^(?:[\s,]+(?!with\b|but\b)\w+){0,4}?\s+(?:could|can)\s*not\s+be\s+(?:assessed|evaluated|"
@@ -63,12 +64,14 @@ _NEW_CLAUSE = re.compile(
 )
 _ASIDE = re.compile(r"\([^()]*\)")
 # A prior cue written after the size, perhaps after its restated mean in brackets ("measured
-# 8 x 6 mm (mean 7 mm) previously and now 11 x 9 mm"); after a comma it starts a new item
+# 8 x 6 mm (mean 7 mm) previously and now 11 x 9 mm"), or the year of the examination that
+# measured it ("10 x 5 mm (11 x 5 mm in 2022)"); after a comma it starts a new item
 # ("13 mm, previously 8 mm") and says nothing of the size before it.
 _PRIOR_AFTER = re.compile(
     r"\s*\)?\s*(?:\([^()]*\)\s*)?(?:previously|formerly|at that time"
     r"|(?:in|on|at)\s+(?:the\s+)?(?:previous|prior|earlier|last|preceding)\s+"
-    r"(?:study|exam\w*|scan|CT|imaging))\b",
+    r"(?:study|exam\w*|scan|CT|imaging)"
+    r"|(?:in|on)\s+(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w*\s+)?(?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
 _AFFIRMED_AFTER = re.compile(

@@ -87,6 +87,9 @@ class Finding:
     shape: Shape | None = feature("mass shape")
     margin: Margin | None = feature("mass margin")
     orientation: Orientation | None = feature("ultrasound: parallel or not to the skin")
+    margin_in_part: bool | None = feature(
+        "the margin is circumscribed but for a part (indistinct or microlobulated in part)"
+    )
     calc_morphology: CalcMorphology | None = feature("suspicious calcification morphology")
     calc_distribution: CalcDistribution | None = feature("calcification distribution")
     asymmetry_type: AsymmetryType | None = feature("asymmetry, global, focal, developing")
@@ -96,6 +99,8 @@ class Finding:
 
 
 PROBABLY_BENIGN = "3"
+# Margins that, over only a part of an oval or round mass's edge, leave it low suspicion (4A).
+PARTLY_BENIGN_MARGINS = (Margin.INDISTINCT, Margin.MICROLOBULATED)
 
 
 def _mass(finding: Finding, why: Reasons) -> str | None:
@@ -114,6 +119,16 @@ def _mass(finding: Finding, why: Reasons) -> str | None:
         }.get(margin, "4B")  # type: ignore[arg-type]
     elif margin is Margin.SPICULATED:
         category = "4C"
+    elif (
+        margin in PARTLY_BENIGN_MARGINS
+        and finding.margin_in_part
+        and finding.orientation is not Orientation.NOT_PARALLEL
+    ):
+        # The Atlas's own 4A example: "a partially circumscribed solid mass with ultrasound
+        # features suggestive of a fibroadenoma" (low suspicion), not the 4B of a mass whose
+        # whole margin is indistinct or microlobulated.
+        said += " in part, otherwise circumscribed"
+        category = "4A"
     elif margin in (Margin.INDISTINCT, Margin.ANGULAR, Margin.MICROLOBULATED):
         category = "4B"
     elif margin is Margin.OBSCURED:
