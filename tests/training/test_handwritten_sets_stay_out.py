@@ -33,6 +33,7 @@ SETS = (
     "fourteenthset",
     "fifteenthset",
     "sixteenthset",
+    "seventeenthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
