@@ -92,7 +92,10 @@ _FEATURE_LABEL = re.compile(
     r"^\s*(?:[-•*]\s*)?(?:(?:enhancing|non-?rim|non-?peripheral|arterial)\s+)?"
     r"(?:T2(?:W|WI)?|DWI|ADC|DCE|high[- ]b|size|margins?|shape|echogenicity|"
     r"composition|echogenic foci|foci|colou?r(?: score| Doppler)?|vascularity|APHE|washout|"
-    r"capsule|orientation|calcifications?|threshold growth)\s*:",
+    r"capsule|orientation|calcifications?|threshold growth|"
+    # A contrast phase as a template's sub-item ("- Arterial phase: no hyperenhancement.")
+    r"(?:late\s+)?arterial(?:\s+phase)?|portal(?:[ /-](?:venous|transitional))?(?:\s+phases?)?|"
+    r"transitional(?:\s+phase)?|delayed(?:\s+phase)?|hepatobiliary(?:\s+phase)?|HBP)\s*:",
     re.IGNORECASE,
 )
 _QUALIFIED = re.compile(r"\b(?:the|this|that)\s+(?P<q>(?:[\w-]+\s+){1,3})$", re.IGNORECASE)
