@@ -34,6 +34,7 @@ SETS = (
     "fifteenthset",
     "sixteenthset",
     "seventeenthset",
+    "eighteenthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
