@@ -37,10 +37,14 @@ _ABBREVIATION = re.compile(
 )
 # A clause ends at . ; : or a line break, but not at the break of a hard-wrapped line.
 _CLAUSE_START = re.compile(r"[.;:]|\n(?![a-z])|\bcomma\b")
+_GAP = r"(?:[ \t]|\n(?=[a-z]))+"  # white space within a line, or a hard wrap before lower case
 _NEGATED_AFTER = re.compile(
     r"^-(?=[\s,.;)]|$)"  # "WO-", "caps-"
-    # "capsule absent", "washout not seen", "B and C serology negative", "nodules not detected"
-    r"|^(?:\s+(?!with\b|but\b)\w+){0,3}?\s*:?\s*(?:(?:is|are|was|were)\s+)?(?:absent|negative|"
+    # "capsule absent", "washout not seen", "B and C serology negative", "nodules not detected";
+    # not across a line break that starts a new line ("ADC: focal ..." over "DCE: negative"),
+    # only across a hard-wrapped one.
+    rf"|^(?:{_GAP}(?!with\b|but\b)\w+){{0,3}}?(?:{_GAP})?:?(?:{_GAP})?(?:(?:is|are|was|were)\s+)?"
+    r"(?:absent|negative|"
     r"not\s+(?:seen|present|identified|demonstrated|appreciated|evident|visuali[sz]ed|assessed|"
     r"evaluated|imaged|detected|found|revealed|noted|observed))"
     r"|^\s*:\s*(?:no|none)\b"  # "capsule: no"
@@ -105,11 +109,13 @@ _SOLID_PART = re.compile(
     re.IGNORECASE,
 )
 # The present examination named again after a prior size ("previously 8 mm, now 13 mm",
-# "7 mm on the last screen and currently 9 mm"): the prior context ends there. Grammar of time,
-# not a feature term, so it lives beside the other sentence rules rather than in the lexicon.
+# "7 mm on the last screen and currently 9 mm", "increased from 11 mm to 18 mm"): the prior
+# context ends there. Grammar of time, not a feature term, so it lives beside the other
+# sentence rules rather than in the lexicon.
 _NOW = re.compile(
     r"\b(?:now|currently|presently|today|at present|at this time|"
-    r"(?:on|at|in) (?:the |this )?(?:current|present|today'?s) (?:study|exam\w*|scan|imaging))\b",
+    r"(?:on|at|in) (?:the |this )?(?:current|present|today'?s) (?:study|exam\w*|scan|imaging)|"
+    r"(?<!compared )(?<!similar )to(?=\s*$))\b",
     re.IGNORECASE,
 )
 # A size restated right after another as its mean ("7 x 6 mm, mean 6.5 mm"): the same
