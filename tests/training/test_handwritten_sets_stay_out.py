@@ -35,6 +35,7 @@ SETS = (
     "sixteenthset",
     "seventeenthset",
     "eighteenthset",
+    "nineteenthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
