@@ -89,8 +89,9 @@ _LOCATION_HEADING = re.compile(
     re.IGNORECASE,
 )
 _FEATURE_LABEL = re.compile(
-    r"^\s*(?:[-•*]\s*)?(?:(?:enhancing|non-?rim|non-?peripheral|arterial)\s+)?"
-    r"(?:T2(?:W|WI)?|DWI|ADC|DCE|high[- ]b|size|margins?|shape|echogenicity|"
+    r"^\s*(?:[-•*]\s*|\d{1,2}[.)]\s*)?(?:(?:enhancing|non-?rim|non-?peripheral|arterial)\s+)?"
+    r"(?:T2(?:W|WI)?|DWI|ADC|DCE|dynamic contrast(?:[- ]enhanced)?(?: imaging| study)?|"
+    r"high[- ]b|size|margins?|shape|echogenicity|"
     r"composition|echogenic foci|foci|colou?r(?: score| Doppler)?|vascularity|APHE|washout|"
     r"capsule|orientation|calcifications?|threshold growth|"
     # A contrast phase as a template's sub-item ("- Arterial phase: no hyperenhancement.")
@@ -492,12 +493,19 @@ def split_lesions(
                 item = None  # the item's block ends at a blank line or another lesion
             seen = unit.end
             found = list(words.lesion.finditer(text, unit.start, unit.end))
-            anchors = [m for m in found if not negated(lexicon, text, m.start(), m.end())]
             structures = (
                 list(words.not_lesion.finditer(text, unit.start, unit.end))
                 if words.not_lesion is not None
                 else []
             )
+            # A lesion word inside another structure's phrase ("the axillae show normal nodes")
+            # names that structure, not a lesion.
+            anchors = [
+                m
+                for m in found
+                if not negated(lexicon, text, m.start(), m.end())
+                and not any(s.start() <= m.start() and m.end() <= s.end() for s in structures)
+            ]
             terms = _feature_spans(words, text, unit) if structures else []
             other = any(
                 not negated(lexicon, text, m.start(), m.end())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from radlite_fhir.features.lexicon import Lexicon
 
@@ -37,6 +38,7 @@ _ABBREVIATION = re.compile(
 )
 # A clause ends at . ; : or a line break, but not at the break of a hard-wrapped line.
 _CLAUSE_START = re.compile(r"[.;:]|\n(?![a-z])|\bcomma\b")
+_LINE_START = re.compile(r"[.;:\n]|\bcomma\b")  # ... in a report written all in lower case
 _GAP = r"(?:[ \t]|\n(?=[a-z]))+"  # white space within a line, or a hard wrap before lower case
 _NEGATED_AFTER = re.compile(
     r"^-(?=[\s,.;)]|$)"  # "WO-", "caps-"
@@ -67,17 +69,6 @@ _NEW_CLAUSE = re.compile(
     re.IGNORECASE,
 )
 _ASIDE = re.compile(r"\([^()]*\)")
-# A prior cue written after the size, perhaps after its restated mean in brackets ("measured
-# 8 x 6 mm (mean 7 mm) previously and now 11 x 9 mm"), or the year of the examination that
-# measured it ("10 x 5 mm (11 x 5 mm in 2022)"); after a comma it starts a new item
-# ("13 mm, previously 8 mm") and says nothing of the size before it.
-_PRIOR_AFTER = re.compile(
-    r"\s*\)?\s*(?:\([^()]*\)\s*)?(?:previously|formerly|at that time"
-    r"|(?:in|on|at)\s+(?:the\s+)?(?:previous|prior|earlier|last|preceding)\s+"
-    r"(?:study|exam\w*|scan|CT|imaging)"
-    r"|(?:in|on)\s+(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w*\s+)?(?:19|20)\d\d)\b",
-    re.IGNORECASE,
-)
 _AFFIRMED_AFTER = re.compile(
     r"^[\s:,]{0,3}(?:(?:is|are|was|were)\s+)?(?:present|seen|noted|identified|positive|\+)",
     re.IGNORECASE,
@@ -87,6 +78,19 @@ _TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen
 _TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
 _WORD_NUMBER = rf"(?:(?:{_TENS})(?:[- ](?:{_ONES}))?|{_TEENS}|{_ONES})"
 _NUMBER = rf"(?:\d+(?:\.\d+)?|{_WORD_NUMBER})"
+# A prior cue written after the size, perhaps after its restated mean in brackets ("measured
+# 8 x 6 mm (mean 7 mm) previously and now 11 x 9 mm"), or the year of the examination that
+# measured it ("10 x 5 mm (11 x 5 mm in 2022)"), or how long ago ("It measured 10 mm five
+# months ago"); after a comma it starts a new item
+# ("13 mm, previously 8 mm") and says nothing of the size before it.
+_PRIOR_AFTER = re.compile(
+    r"\s*\)?\s*(?:\([^()]*\)\s*)?(?:previously|formerly|at that time"
+    r"|(?:in|on|at)\s+(?:the\s+)?(?:previous|prior|earlier|last|preceding)\s+"
+    r"(?:study|exam\w*|scan|CT|imaging)"
+    r"|(?:in|on)\s+(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w*\s+)?(?:19|20)\d\d"
+    rf"|(?:{_NUMBER}|a|an|one)[- ](?:week|wk|month|mo|year|yr)s?[- ](?:ago|earlier|before))\b",
+    re.IGNORECASE,
+)
 _UNIT = r"(?:mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)"
 _BY = r"\s*(?:x|×|by|\*)\s*"
 MEASUREMENT = re.compile(
@@ -170,12 +174,20 @@ class Measurement:
         return round(sum(dims) / len(dims), 1)
 
 
+@lru_cache(maxsize=64)
+def _lower_case_writer(text: str) -> bool:
+    """A report whose every line starts in lower case ("us thyroid / right lobe 15 mm ..."): its
+    writer does not capitalise, so a line starting in lower case is no sign of a hard wrap."""
+    starts = [line.lstrip()[:1] for line in text.splitlines() if line.strip()]
+    return len(starts) > 1 and not any(c.isupper() for c in starts)
+
+
 def wrapped(text: str, start: int, end: int) -> bool:
     """A single line break inside a sentence of hard-wrapped text: a long line that does not end
     a sentence, followed by a line that starts in lower case ("an 8 mm oval\nmass with..."), or
     by an acronym that is not a label when the line ends mid-phrase in lower case ("moderately
     hypointense\nADC.", "on the\nDWI images")."""
-    if text[start:end].count("\n") != 1 or end >= len(text):
+    if text[start:end].count("\n") != 1 or end >= len(text) or _lower_case_writer(text):
         return False
     line_start = text.rfind("\n", 0, start) + 1
     line = text[line_start:start].rstrip()
@@ -218,7 +230,8 @@ def clause_start_before(text: str, floor: int, position: int) -> int:
     """Where the clause holding `position` starts (not before `floor`). The search looks one
     character past `position` so a line break can see whether the next line continues."""
     limit = min(len(text), position + 1)
-    ends = [m.end() for m in _CLAUSE_START.finditer(text, floor, limit) if m.end() <= position]
+    starts = _LINE_START if _lower_case_writer(text) else _CLAUSE_START
+    ends = [m.end() for m in starts.finditer(text, floor, limit) if m.end() <= position]
     return max(ends, default=floor)
 
 
