@@ -36,6 +36,7 @@ SETS = (
     "seventeenthset",
     "eighteenthset",
     "nineteenthset",
+    "twentiethset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
