@@ -129,7 +129,7 @@ class Lexicon:
 # A space between two words of a term: white space, perhaps around a short aside in brackets
 # that glosses the words before it ("homogeneous low-level (ground-glass) echoes", "markedly
 # (very) hypoechoic"): the term is still written.
-_SPACE = r"(?:\s+\([^()\n]{1,30}\))?\s+"
+_SPACE = r"(?:\s+\([^()\n]{1,60}\))?\s+"
 
 
 def _any_space(pattern: str) -> str:

@@ -583,8 +583,8 @@ def split_lesions(
             if anchors and not referring:
                 starts = current is None or located or (sized and current_sized) or elsewhere
             elif not anchors and (
-                (located and (stated or (sized and header is not None)))
-                or (current is None and sized and stated)
+                (located and (stated or (sized and (header is not None or heading is not None))))
+                or (current is None and sized and stated and not found)
             ):
                 starts = True
             if starts:

@@ -50,6 +50,9 @@ _NEGATED_AFTER = re.compile(
     r"not\s+(?:seen|present|identified|demonstrated|appreciated|evident|visuali[sz]ed|assessed|"
     r"evaluated|imaged|detected|found|revealed|noted|observed))"
     r"|^\s*:\s*(?:no|none)\b"  # "capsule: no"
+    # "3 mm node in the left lower lobe no longer delineable": gone since the prior
+    rf"|^(?:{_GAP}(?!with\b|but\b)[\w-]+){{0,6}}?{_GAP}no\s+longer\s+(?:seen|visible|"
+    r"delineable|identified|present|demonstrated|evident|apparent|detected)"
     # "internal echoes, wall and septa could not be assessed": a list of features not evaluable
     r"|^(?:[\s,]+(?!with\b|but\b)\w+){0,4}?\s+(?:could|can)\s*not\s+be\s+(?:assessed|evaluated|"
     r"characteri[sz]ed|seen|visuali[sz]ed|confirmed)"
