@@ -37,6 +37,7 @@ SETS = (
     "eighteenthset",
     "nineteenthset",
     "twentiethset",
+    "twentyfirstset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
