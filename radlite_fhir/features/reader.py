@@ -270,8 +270,9 @@ def reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, i
     return _reading_spans(text, sections)
 
 
-# The end of a sentence: the next one starts with a capital.
-_SENTENCE_END = re.compile(r"[.;]\s+(?=[A-Z])")
+# The end of a context section's first sentence in a run-on report: the next one starts with a
+# capital (text.py's sentence splitter also cuts at line breaks, which a run-on report has none of).
+_CONTEXT_SENTENCE_END = re.compile(r"[.;]\s+(?=[A-Z])")
 _SPACE_AFTER = re.compile(r"\s*")
 
 
@@ -310,7 +311,7 @@ def _reading_spans(text: str, sections: tuple[Section, ...]) -> list[tuple[int, 
             elif (
                 inline
                 and _runs_on(text, section.end)
-                and (sentence_end := _SENTENCE_END.search(text, section.start, section.end))
+                and (sentence_end := _CONTEXT_SENTENCE_END.search(text, section.start, section.end))
             ):  # a report run on in one paragraph: the context is its first sentence
                 spans.append((sentence_end.end(), section.end))
             elif gap:

@@ -84,8 +84,8 @@ _NUMBER = rf"(?:\d+(?:\.\d+)?|{_WORD_NUMBER})"
 # A prior cue written after the size, perhaps after its restated mean in brackets ("measured
 # 8 x 6 mm (mean 7 mm) previously and now 11 x 9 mm"), or the year of the examination that
 # measured it ("10 x 5 mm (11 x 5 mm in 2022)"), or how long ago ("It measured 10 mm five
-# months ago"); after a comma it starts a new item
-# ("13 mm, previously 8 mm") and says nothing of the size before it.
+# months ago"); after a comma it starts a new item ("13 mm, previously 8 mm") and says nothing
+# of the size before it.
 _PRIOR_AFTER = re.compile(
     r"\s*\)?\s*(?:\([^()]*\)\s*)?(?:previously|formerly|at that time"
     r"|(?:in|on|at)\s+(?:the\s+)?(?:previous|prior|earlier|last|preceding)\s+"
