@@ -38,6 +38,7 @@ SETS = (
     "nineteenthset",
     "twentiethset",
     "twentyfirstset",
+    "twentysecondset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
