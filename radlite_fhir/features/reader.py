@@ -58,6 +58,11 @@ _ITEM_WORDS_RE = re.compile(rf"\b(?:{_ITEM_WORDS})\b", re.IGNORECASE)
 _ITEM_HEADING = re.compile(
     rf"^\s*(?:[-•*]\s*)?(?:{_ITEM_WORDS})\s*#?\s*\d+\s*[:.)-]?\s*$", re.IGNORECASE
 )
+# A line that names an item and then says where it is ("Lesion A — left ovary", "Nodule 2 -
+# right lobe, lower pole"): the bulleted lines under it are that item's, as under a bare label.
+_ITEM_LINE = re.compile(
+    rf"^\s*(?:{_ITEM_WORDS})\s*(?:#?\s*\d+|(?-i:[A-H]))\s*[:.)—–-]\s*\S", re.IGNORECASE
+)
 _BULLET = re.compile(r"^\s*[-•*]\s")
 _REFERRING = re.compile(
     r"\b(?:the|this|that|these|those|said|same|its)\s+(?:[\w-]+\s+){0,3}$"
@@ -397,7 +402,8 @@ _ELSEWHERE = re.compile(
     rf"found|suggested|reported|identified)\b"
     rf"|\b(?:seen|noted|found|detected|identified|reported|described)\s+(?:on|at|by)\s+"
     rf"(?:an?\s+|the\s+)?(?:[\w-]+\s+){{0,3}}?{_EXAM_WORDS}\b"
-    rf"|\bon\s+(?:an?\s+|the\s+)?(?:outside\s+|prior\s+|recent\s+|previous\s+)?"
+    # "on the prior CT." (not "17 mm on ultrasound," in a mammogram-and-ultrasound report)
+    rf"|\bon\s+(?:an?\s+|the\s+)?(?:outside\s+|prior\s+|recent\s+|previous\s+)"
     rf"(?:CT|MRI|ultrasound|US)\s*[.,;]"
     # A line headed by the earlier examination: "Previous LDCT 6 months ago: LUL nodule 7 mm."
     rf"|^\s*(?:previous|prior|earlier|last)\s+(?:[\w-]+\s+){{0,2}}?{_EXAM_WORDS}\b[^:\n]{{0,40}}:",
@@ -442,8 +448,10 @@ def split_lesions(
     so the template lines under it ("Type: solid", "Status: new") belong to that item and not to
     the one before; until a blank line or another lesion, the lines under it that name no
     lesion, and bulleted lines, are that item's ("- Location: left PZ", "- DWI: 3"), whatever
-    markers or location words they carry. A sentence whose lesion lies on the other side (right,
-    left, a lobe's abbreviation) from the current lesion's is another lesion, even worded as
+    markers or location words they carry; so are the bulleted lines under an item named with
+    its location ("Lesion A — left ovary" over "  - unilocular, anechoic"). A sentence whose
+    lesion lies on the other side (right, left, a lobe's abbreviation) from the current lesion's
+    is another lesion, even worded as
     "the ...", and a sentence about the other side that names no lesion ("The left ovary is not
     well seen.") adds nothing to it. Under a table header row that names a lesion column
     ("Observation | size | APHE"), each row is a lesion of its own, read with that header. A
@@ -602,6 +610,8 @@ def split_lesions(
                 lesions.append(current)
                 last = current
                 current_sized = sized
+                if _ITEM_LINE.match(unit.text):
+                    item = current  # "Lesion A — left ovary" over "  - unilocular, anechoic"
                 if anchors:
                     header = None if sized else [unit]
                 continue
@@ -917,15 +927,21 @@ def read_features(
     lesion_fields = [fw for fw in words.fields if _gate_open(lexicon, fw, text, exam)]
     tables = table_cells(text, findings)
 
+    compared = _impression_units(text, sections)
+
     def read_lesions(read: list[tuple[int, int]]) -> list[LesionReading]:
         out = []
-        for lesion_units in split_lesions(lexicon, words, text, read):
+        split = split_lesions(lexicon, words, text, read)
+        comparisons = _comparisons(lexicon, words, text, split, compared)
+        for lesion_units, stated_in_impression in zip(split, comparisons, strict=True):
             features: dict[str, Grounded] = {}
             for fw in lesion_fields:
                 grounded = _read_field(lexicon, fw, text, lesion_units, tables)
                 if grounded is not None:
                     features[fw.name] = grounded
             _read_sizes(lexicon, words, text, lesion_units, features)
+            if stated_in_impression:
+                _read_change(lexicon, words, text, lesion_units, stated_in_impression, features)
             _read_solid_part(words, text, lesion_units, features)
             for name, grounded in report_level.items():
                 features.setdefault(name, grounded)
@@ -941,9 +957,87 @@ def read_features(
         lesions = revise(preliminary, revised, set(report_level))
     else:
         lesions = read_lesions(spans)
-    if not lesions:
-        lesions = _without_lesions(lexicon, words, text, spans, report_level)
+    if not any(set(lesion.features) - set(report_level) for lesion in lesions):
+        # No lesion, or only lesion words of which the report states nothing the table reads
+        # ("Transition zone mild BPH. Well-circumscribed nodules only."): the report's own
+        # negative statement ("No diffusion restriction") decides, where it makes one.
+        lesions = _without_lesions(lexicon, words, text, spans, report_level) or lesions
     return FeatureReading(system, evidence, tuple(lesions))
+
+
+# Where a report states its comparison after the findings: the impression's sentences are
+# otherwise not read for features (they summarise the findings and advise).
+COMPARED_IN = {"impression", "conclusion"}
+
+
+def _impression_units(text: str, sections: tuple[Section, ...]) -> list[Unit]:
+    return [u for s in sections if s.key in COMPARED_IN for u in units(text, s.start, s.end)]
+
+
+def _comparisons(
+    lexicon: Lexicon,
+    words: SystemWords,
+    text: str,
+    lesions: list[list[Unit]],
+    impression: list[Unit],
+) -> list[list[Unit]]:
+    """Per lesion, the impression's sentences that compare it with an earlier examination
+    ("The segment 2 observation measured 6 mm on the MRI of five months ago and now measures
+    9 mm", "Right breast solid nodule ... stable for three years"): a sentence that names a
+    lesion and states a prior size or the system's change words, matched to the lesion it
+    names by its qualifier ("the left lower lobe nodule"), by its side, or as the only one."""
+    out: list[list[Unit]] = [[] for _ in lesions]
+    growth = words.growth
+    change = next((fw for fw in words.fields if growth and fw.name == growth.field), None)
+    if growth is None or not lesions:
+        return out
+    for unit in impression:
+        anchors = [
+            m
+            for m in words.lesion.finditer(text, unit.start, unit.end)
+            if not negated(lexicon, text, m.start(), m.end())
+        ]
+        compares = _prior_sized(lexicon, text, unit) or (
+            change is not None and _read_field(lexicon, change, text, [unit]) is not None
+        )
+        if not anchors or not compares:
+            continue
+        named = _named_lesion(text, lesions, anchors)
+        if named is None:
+            here = _sides(text, unit.start, unit.end)
+            sided = [
+                lesion
+                for lesion in lesions
+                if here and set().union(*(_sides(text, u.start, u.end) for u in lesion)) == here
+            ]
+            named = sided[0] if len(sided) == 1 else lesions[0] if len(lesions) == 1 else None
+        if named is not None:
+            out[lesions.index(named)].append(unit)
+    return out
+
+
+def _read_change(
+    lexicon: Lexicon,
+    words: SystemWords,
+    text: str,
+    lesion_units: list[Unit],
+    stated_in_impression: list[Unit],
+    features: dict[str, Grounded],
+) -> None:
+    """The system's change field from the impression's comparison, where the findings state
+    none: its change words, or its prior size against today's (the findings' size first)."""
+    growth = words.growth
+    assert growth is not None
+    if growth.field in features:
+        return
+    change = next((fw for fw in words.fields if fw.name == growth.field), None)
+    grounded = _read_field(lexicon, change, text, stated_in_impression) if change else None
+    if grounded is None:
+        compared: dict[str, Grounded] = {}
+        _read_sizes(lexicon, words, text, [*lesion_units, *stated_in_impression], compared)
+        grounded = compared.get(growth.field)
+    if grounded is not None:
+        features[growth.field] = grounded
 
 
 # How many lesion features an addendum's lesion must state alike with a preliminary lesion

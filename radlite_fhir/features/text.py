@@ -14,7 +14,8 @@ from radlite_fhir.features.lexicon import Lexicon
 # A sentence ends at . ! ? followed by space and a capital, digit or bracket, at a line break,
 # or at a semicolon; decimals ("1.2 cm") and abbreviations followed by lower case stay inside.
 _SENTENCE_END = re.compile(
-    r"(?<=[.!?])\s+(?=[A-Z0-9(\[•\-*])|\n+|;\s+"
+    # A capital after the stop, whatever the flags ("i.e. stable" goes on: see _LOWER_START).
+    r"(?<=[.!?])\s+(?=(?-i:[A-Z0-9(\[•\-*]))|\n+|;\s+"
     r"|\s+(?:period|full stop|new paragraph|next paragraph)\b[\s,]*",
     re.IGNORECASE,
 )
@@ -72,6 +73,9 @@ _NEW_CLAUSE = re.compile(
     re.IGNORECASE,
 )
 _ASIDE = re.compile(r"\([^()]*\)")
+# A negated list closed by its "or" and then a comma ("without lobulation or extension,
+# wider-than-tall"): what follows the comma is the next item of the sentence, not the list's.
+_LIST_CLOSED = re.compile(r"\b(?:or|nor)\b[^,]*,\s*(?!(?:or|nor|and)\b)\S", re.IGNORECASE)
 _AFFIRMED_AFTER = re.compile(
     r"^[\s:,]{0,3}(?:(?:is|are|was|were)\s+)?(?:present|seen|noted|identified|positive|\+)",
     re.IGNORECASE,
@@ -86,12 +90,17 @@ _NUMBER = rf"(?:\d+(?:\.\d+)?|{_WORD_NUMBER})"
 # measured it ("10 x 5 mm (11 x 5 mm in 2022)"), or how long ago ("It measured 10 mm five
 # months ago"); after a comma it starts a new item ("13 mm, previously 8 mm") and says nothing
 # of the size before it.
+_EXAMINATION = r"(?:study|exam\w*|scan|CT|MRI|imaging|ultrasound|US|screen\w*)"
+_AGO = rf"(?:{_NUMBER}|a|an|one)[- ](?:week|wk|month|mo|year|yr)s?[- ](?:ago|earlier|before)"
 _PRIOR_AFTER = re.compile(
-    r"\s*\)?\s*(?:\([^()]*\)\s*)?(?:previously|formerly|at that time"
-    r"|(?:in|on|at)\s+(?:the\s+)?(?:previous|prior|earlier|last|preceding)\s+"
-    r"(?:study|exam\w*|scan|CT|imaging)"
+    r"\s*\)?\s*(?:\([^()]*\)\s*)?(?:(?:mean|average)\s+(?:diameter|size)\s+)?"
+    r"(?:previously|formerly|at that time"
+    # "on the previous study", "on last year's screening CT", "on the MRI of five months ago"
+    r"|(?:in|on|at)\s+(?:the\s+)?(?:previous|prior|earlier|last|preceding)"
+    rf"(?:\s+(?:year|month)'?s)?\s+(?:[\w-]+\s+)?{_EXAMINATION}"
+    rf"|(?:in|on|at)\s+(?:the|an?)\s+{_EXAMINATION}\s+(?:of|from)\s+(?:{_AGO}|(?:19|20)\d\d)"
     r"|(?:in|on)\s+(?:(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\w*\s+)?(?:19|20)\d\d"
-    rf"|(?:{_NUMBER}|a|an|one)[- ](?:week|wk|month|mo|year|yr)s?[- ](?:ago|earlier|before))\b",
+    rf"|{_AGO})\b",
     re.IGNORECASE,
 )
 _UNIT = r"(?:mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)"
@@ -243,6 +252,8 @@ def negation_span(lexicon: Lexicon, text: str, start: int, end: int) -> tuple[in
     negates, or None: a cue up to eight words before it in the same clause with no break word
     between ("no washout or capsule", "without APHE"), or a negation right after it ("capsule:
     absent", "washout not seen")."""
+    if text[start:end].endswith("+"):
+        return None  # "WO+", "caps+": the term written with its own "present"
     after = _NEGATED_AFTER.match(text[end : end + 60])
     if after:
         return start, end + after.end()
@@ -262,6 +273,7 @@ def negation_span(lexicon: Lexicon, text: str, start: int, end: int) -> tuple[in
         lexicon.negation_break.search(between)
         or _HAS_SIZE.search(written)
         or _NEW_CLAUSE.search(between)
+        or _LIST_CLOSED.search(between)
     ):
         return None  # "no washout, but ...", "no X; 12 mm Y", "no X, and its Y": it stops there
     if sum(word.lower() not in _GRAMMAR_WORDS for word in between.split()) > NEGATION_WORDS:
