@@ -40,7 +40,8 @@ _ABBREVIATION = re.compile(
 # A clause ends at . ; : or a line break, but not at the break of a hard-wrapped line.
 _CLAUSE_START = re.compile(r"[.;:]|\n(?![a-z])|\bcomma\b")
 _LINE_START = re.compile(r"[.;:\n]|\bcomma\b")  # ... in a report written all in lower case
-_GAP = r"(?:[ \t]|\n(?=[a-z]))+"  # white space within a line, or a hard wrap before lower case
+# White space within a line, or a hard wrap before lower case (whatever flags the pattern has).
+_GAP = r"(?:[ \t]|\n(?=(?-i:[a-z])))+"
 _NEGATED_AFTER = re.compile(
     r"^-(?=[\s,.;)]|$)"  # "WO-", "caps-"
     # "capsule absent", "washout not seen", "B and C serology negative", "nodules not detected";
@@ -51,6 +52,8 @@ _NEGATED_AFTER = re.compile(
     r"not\s+(?:seen|present|identified|demonstrated|appreciated|evident|visuali[sz]ed|assessed|"
     r"evaluated|imaged|detected|found|revealed|noted|observed))"
     r"|^\s*:\s*(?:no|none)\b"  # "capsule: no"
+    # A template label whose answer is a bare denial: "New nodules: none." negates "new".
+    rf"|^(?:{_GAP}[\w-]+){{1,2}}\s*:\s*(?:no|none|nil|absent)[ \t]*(?:[.;,\n]|$)"
     # "3 mm node in the left lower lobe no longer delineable": gone since the prior
     rf"|^(?:{_GAP}(?!with\b|but\b)[\w-]+){{0,6}}?{_GAP}no\s+longer\s+(?:seen|visible|"
     r"delineable|identified|present|demonstrated|evident|apparent|detected)"
@@ -104,6 +107,9 @@ _PRIOR_AFTER = re.compile(
     re.IGNORECASE,
 )
 _UNIT = r"(?:mm|cm|millimet(?:er|re)s?|centimet(?:er|re)s?)"
+# A distance from a landmark after a number ("4 cm from the nipple", "3 cm FN"): a location.
+_LANDMARKS = r"(?:nipple|areola|skin(?: surface)?|chest wall|pectoralis)"
+_DISTANCE_AFTER = re.compile(rf"\s*(?:from\s+(?:the\s+)?{_LANDMARKS}|FN|FTN|FFN)\b", re.IGNORECASE)
 _BY = r"\s*(?:x|×|by|\*)\s*"
 MEASUREMENT = re.compile(
     rf"(?<![\w.])(?P<a>{_NUMBER})\s*(?P<ua>{_UNIT})?"
@@ -300,6 +306,8 @@ def measurements(lexicon: Lexicon, text: str, start: int, end: int) -> list[Meas
         unit = unit_names[-1].lower()
         factor = 10.0 if unit.startswith("c") else 1.0
         dims = tuple(number_value(n) * factor for n in numbers)
+        if _DISTANCE_AFTER.match(text, match.end()):
+            continue  # "4 cm from the nipple": where the lesion lies, not its size
         clause = clause_start_before(text, start, match.start())
         near = text[max(clause, match.start() - 20) : match.start()]
         if lexicon.threshold.search(near):
