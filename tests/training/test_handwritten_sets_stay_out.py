@@ -39,6 +39,7 @@ SETS = (
     "twentiethset",
     "twentyfirstset",
     "twentysecondset",
+    "twentythirdset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
