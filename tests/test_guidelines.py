@@ -266,6 +266,14 @@ CASES: list[tuple[RadsSystem, list[dict[str, Any]], str | None, str]] = [
         "4A",
         "oval mass indistinct in part, otherwise circumscribed -> 4A",
     ),
+    # A margin recorded as circumscribed "but for a part" is still not circumscribed (Atlas: a
+    # mass with any part of its margin not circumscribed is not circumscribed): never 3.
+    (
+        BI,
+        [{"kind": "mass", "shape": "oval", "margin": "circumscribed", "margin_in_part": True}],
+        "4A",
+        "circumscribed but for a part -> 4A, not 3",
+    ),
     (BI, [{"kind": "mass", "shape": "oval", "margin": "indistinct"}], "4B", "oval indistinct"),
     (
         BI,

@@ -120,7 +120,9 @@ def _mass(finding: Finding, why: Reasons) -> str | None:
     elif margin is Margin.SPICULATED:
         category = "4C"
     elif (
-        margin in PARTLY_BENIGN_MARGINS
+        # "circumscribed but for a part" is no circumscribed margin: the Atlas calls a margin
+        # circumscribed only when all of it is.
+        (margin in PARTLY_BENIGN_MARGINS or margin is Margin.CIRCUMSCRIBED)
         and finding.margin_in_part
         and finding.orientation is not Orientation.NOT_PARALLEL
     ):
