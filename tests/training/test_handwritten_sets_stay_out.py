@@ -40,6 +40,7 @@ SETS = (
     "twentyfirstset",
     "twentysecondset",
     "twentythirdset",
+    "twentyfourthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
