@@ -941,7 +941,9 @@ def read_features(
                     features[fw.name] = grounded
             _read_sizes(lexicon, words, text, lesion_units, features)
             if stated_in_impression:
-                _read_change(lexicon, words, text, lesion_units, stated_in_impression, features)
+                _read_from_impression(
+                    lexicon, words, text, lesion_units, stated_in_impression, features
+                )
             _read_solid_part(words, text, lesion_units, features)
             for name, grounded in report_level.items():
                 features.setdefault(name, grounded)
@@ -965,8 +967,8 @@ def read_features(
     return FeatureReading(system, evidence, tuple(lesions))
 
 
-# Where a report states its comparison after the findings: the impression's sentences are
-# otherwise not read for features (they summarise the findings and advise).
+# Where a report states its comparison, or its key size, after the findings: the impression's
+# sentences are otherwise not read for features (they summarise the findings and advise).
 COMPARED_IN = {"impression", "conclusion"}
 
 
@@ -981,15 +983,16 @@ def _comparisons(
     lesions: list[list[Unit]],
     impression: list[Unit],
 ) -> list[list[Unit]]:
-    """Per lesion, the impression's sentences that compare it with an earlier examination
-    ("The segment 2 observation measured 6 mm on the MRI of five months ago and now measures
-    9 mm", "Right breast solid nodule ... stable for three years"): a sentence that names a
-    lesion and states a prior size or the system's change words, matched to the lesion it
-    names by its qualifier ("the left lower lobe nodule"), by its side, or as the only one."""
+    """Per lesion, the impression's sentences that measure it or compare it with an earlier
+    examination ("The segment 2 observation measured 6 mm on the MRI of five months ago and now
+    measures 9 mm", "Right breast solid nodule ... stable for three years", "Lingular solid
+    nodule, 7 x 6 mm"): a sentence that names a lesion and states a size, a prior size or the
+    system's change words, matched to the lesion it names by its qualifier ("the left lower lobe
+    nodule"), by its side, or as the only one."""
     out: list[list[Unit]] = [[] for _ in lesions]
     growth = words.growth
     change = next((fw for fw in words.fields if growth and fw.name == growth.field), None)
-    if growth is None or not lesions:
+    if not lesions:
         return out
     for unit in impression:
         anchors = [
@@ -997,10 +1000,10 @@ def _comparisons(
             for m in words.lesion.finditer(text, unit.start, unit.end)
             if not negated(lexicon, text, m.start(), m.end())
         ]
-        compares = _prior_sized(lexicon, text, unit) or (
+        states = bool(measurements(lexicon, text, unit.start, unit.end)) or (
             change is not None and _read_field(lexicon, change, text, [unit]) is not None
         )
-        if not anchors or not compares:
+        if not anchors or not states:
             continue
         named = _named_lesion(text, lesions, anchors)
         if named is None:
@@ -1016,7 +1019,7 @@ def _comparisons(
     return out
 
 
-def _read_change(
+def _read_from_impression(
     lexicon: Lexicon,
     words: SystemWords,
     text: str,
@@ -1024,11 +1027,16 @@ def _read_change(
     stated_in_impression: list[Unit],
     features: dict[str, Grounded],
 ) -> None:
-    """The system's change field from the impression's comparison, where the findings state
-    none: its change words, or its prior size against today's (the findings' size first)."""
+    """What the impression adds to a lesion where the findings state none: its size, and the
+    system's change field (its change words, or its prior size against today's, the findings'
+    size first)."""
+    if "size_mm" not in features:
+        measured: dict[str, Grounded] = {}
+        _read_sizes(lexicon, words, text, stated_in_impression, measured)
+        if "size_mm" in measured:
+            features["size_mm"] = measured["size_mm"]
     growth = words.growth
-    assert growth is not None
-    if growth.field in features:
+    if growth is None or growth.field in features:
         return
     change = next((fw for fw in words.fields if fw.name == growth.field), None)
     grounded = _read_field(lexicon, change, text, stated_in_impression) if change else None

@@ -123,7 +123,7 @@ _MEAN = re.compile(
     rf"|(?P<n2>{_NUMBER})\s*(?P<u2>{_UNIT}) (?:in )?(?:mean|average) (?:diameter|size)",
     re.IGNORECASE,
 )
-_PART = r"(?:solid (?:[a-z]+ )?(?:component|part|portion|element|core)|(?-i:SC))"
+_PART = r"(?:solid (?:[a-z]+ )?(?:component|part|portion|element|core|centre|center)|(?-i:SC))"
 _SIZE = rf"{_NUMBER}(?:{_BY}{_NUMBER})?\s*{_UNIT}"
 _SOLID_PART = re.compile(
     # Not across a closing bracket: "(GGN with solid component) of 12 x 10 mm" is the total.
