@@ -41,6 +41,7 @@ SETS = (
     "twentysecondset",
     "twentythirdset",
     "twentyfourthset",
+    "twentyfifthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
