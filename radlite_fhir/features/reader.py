@@ -65,7 +65,7 @@ _ITEM_LINE = re.compile(
 )
 _BULLET = re.compile(r"^\s*[-•*]\s")
 _REFERRING = re.compile(
-    r"\b(?:the|this|that|these|those|said|same|its)\s+(?:[\w-]+\s+){0,3}$"
+    r"\b(?:the|this|that|these|those|said|same|its)\s+(?:[\w'’-]+(?::\d\d)?\s+){0,3}$"
     # The same lesion seen by another modality: "On ultrasound it corresponds to an oval nodule".
     r"|\b(?:correspond\w*|correlat\w*)\s+(?:to|with)\s+(?:an?\s+|the\s+)?(?:[\w-]+,?\s+){0,4}$"
     r"|\b(?:a|the)?\s*corresponding\s+(?:[\w-]+,?\s+){0,4}$",
@@ -104,8 +104,20 @@ _FEATURE_LABEL = re.compile(
     r"transitional(?:\s+phase)?|delayed(?:\s+phase)?|hepatobiliary(?:\s+phase)?|HBP)\s*:",
     re.IGNORECASE,
 )
-_QUALIFIED = re.compile(r"\b(?:the|this|that)\s+(?P<q>(?:[\w-]+\s+){1,3})$", re.IGNORECASE)
-_NOT_QUALIFIERS = {"same", "other", "above", "largest", "dominant", "small", "large", "new"}
+_QUALIFIED = re.compile(
+    r"\b(?:the|this|that)\s+(?P<q>(?:[\w'’-]+(?::\d\d)?\s+){1,3})$", re.IGNORECASE
+)
+_NOT_QUALIFIERS = {
+    "same",
+    "other",
+    "above",
+    "largest",
+    "dominant",
+    "small",
+    "large",
+    "new",
+    "known",
+}
 # Words are separated by any white space: a hard-wrapped line may break "it\nshows".
 _REFERS_BACK = re.compile(
     r"^\s*(?:it|its|this|these|they)\b|\b(?:at\s+(?:this|the\s+same)\s+(?:site|location|level)|"

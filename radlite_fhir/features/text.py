@@ -51,9 +51,11 @@ _NEGATED_AFTER = re.compile(
     r"(?:absent|negative|"
     r"not\s+(?:seen|present|identified|demonstrated|appreciated|evident|visuali[sz]ed|assessed|"
     r"evaluated|imaged|detected|found|revealed|noted|observed))"
-    r"|^\s*:\s*(?:no|none)\b"  # "capsule: no"
+    r"|^\s*[:=]\s*(?:no|none)\b"  # "capsule: no", "Right breast mass = None"
     # A template label whose answer is a bare denial: "New nodules: none." negates "new".
-    rf"|^(?:{_GAP}[\w-]+){{1,2}}\s*:\s*(?:no|none|nil|absent)[ \t]*(?:[.;,\n]|$)"
+    rf"|^(?:{_GAP}[\w-]+){{1,2}}\s*[:=]\s*(?:no|none|nil|absent)[ \t]*(?:[.;,\n]|$)"
+    # A checklist answered N after a dotted leader ("Associated mass .......... N").
+    r"|^[^\n.]{0,30}?\s*\.{3,}\s*(?:N|no|none|absent)\b"
     # "3 mm node in the left lower lobe no longer delineable": gone since the prior
     rf"|^(?:{_GAP}(?!with\b|but\b)[\w-]+){{0,6}}?{_GAP}no\s+longer\s+(?:seen|visible|"
     r"delineable|identified|present|demonstrated|evident|apparent|detected)"
@@ -63,7 +65,7 @@ _NEGATED_AFTER = re.compile(
     # A template field answered in brackets, its label perhaps qualified ("Washout
     # (nonperipheral): [No]", "Threshold growth: [N/A, no prior]"): not applicable states no
     # feature either.
-    r"|^\s*(?:\([^()\n]{0,40}\)\s*)?:\s*[\[(]?\s*(?:no|none|absent|negative|nil|n/?a|"
+    r"|^\s*(?:\([^()\n]{0,40}\)\s*)?[:=]\s*[\[(]?\s*(?:no|none|absent|negative|nil|n/?a|"
     r"not\s+applicable)\b",
     re.IGNORECASE,
 )
@@ -76,6 +78,8 @@ _NEW_CLAUSE = re.compile(
     re.IGNORECASE,
 )
 _ASIDE = re.compile(r"\([^()]*\)")
+# A checklist's option left unticked: "[ ]" and the option's words up to the term.
+_UNCHECKED = re.compile(r"\[\s\][^\[\]\n]*$")
 # A negated list closed by its "or" and then a comma ("without lobulation or extension,
 # wider-than-tall"): what follows the comma is the next item of the sentence, not the list's.
 _LIST_CLOSED = re.compile(r"\b(?:or|nor)\b[^,]*,\s*(?!(?:or|nor|and)\b)\S", re.IGNORECASE)
@@ -260,6 +264,8 @@ def negation_span(lexicon: Lexicon, text: str, start: int, end: int) -> tuple[in
     absent", "washout not seen")."""
     if text[start:end].endswith("+"):
         return None  # "WO+", "caps+": the term written with its own "present"
+    if _UNCHECKED.search(text, text.rfind("\n", 0, start) + 1, start):
+        return start, end  # "[ ] spongiform  [x] solid": an option left unticked
     after = _NEGATED_AFTER.match(text[end : end + 60])
     if after:
         return start, end + after.end()
