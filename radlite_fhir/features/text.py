@@ -51,9 +51,9 @@ _NEGATED_AFTER = re.compile(
     r"(?:absent|negative|"
     r"not\s+(?:seen|present|identified|demonstrated|appreciated|evident|visuali[sz]ed|assessed|"
     r"evaluated|imaged|detected|found|revealed|noted|observed))"
-    r"|^\s*[:=]\s*(?:no|none)\b"  # "capsule: no", "Right breast mass = None"
+    r"|^\s*[:=?]\s*(?:no|none)\b"  # "capsule: no", "Right breast mass = None", "Spiculation? No."
     # A template label whose answer is a bare denial: "New nodules: none." negates "new".
-    rf"|^(?:{_GAP}[\w-]+){{1,2}}\s*[:=]\s*(?:no|none|nil|absent)[ \t]*(?:[.;,\n]|$)"
+    rf"|^(?:{_GAP}[\w-]+){{1,2}}\s*[:=?]\s*(?:no|none|nil|absent)\b[ \t]*(?:[.;,\n]|$)"
     # A checklist answered N after a dotted leader ("Associated mass .......... N").
     r"|^[^\n.]{0,30}?\s*\.{3,}\s*(?:N|no|none|absent)\b"
     # "3 mm node in the left lower lobe no longer delineable": gone since the prior
