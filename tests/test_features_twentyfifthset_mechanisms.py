@@ -48,3 +48,14 @@ def test_encapsulated_bph_nodules_are_in_the_transition_zone() -> None:
     # PI-RADS v2.1: a typical (round, completely encapsulated) nodule scores 1 in the TZ.
     text = "MRI prostate.\nRound, completely encapsulated BPH nodules, 8 to 14 mm.\n"
     assert only_lesion(text, "MRI prostate")["zone"] == "transition"
+
+
+def test_could_not_be_assessed_on_the_next_line_denies_nothing_above_it() -> None:
+    # A mechanism noted and left in the last stop, mended here: the list-denial "X, Y and Z
+    # could not be assessed" crossed line breaks. O-RADS US v2022: a unilocular cyst with one
+    # papillary projection is 4.
+    text = (
+        "US pelvis. Premenopausal.\nRight ovary: unilocular cyst 40 mm with one papillary "
+        "projection\nFlow could not be assessed.\n"
+    )
+    assert only_lesion(text, "US pelvis")["lesion"] == "unilocular_solid"

@@ -59,9 +59,10 @@ _NEGATED_AFTER = re.compile(
     # "3 mm node in the left lower lobe no longer delineable": gone since the prior
     rf"|^(?:{_GAP}(?!with\b|but\b)[\w-]+){{0,6}}?{_GAP}no\s+longer\s+(?:seen|visible|"
     r"delineable|identified|present|demonstrated|evident|apparent|detected)"
-    # "internal echoes, wall and septa could not be assessed": a list of features not evaluable
-    r"|^(?:[\s,]+(?!with\b|but\b)\w+){0,4}?\s+(?:could|can)\s*not\s+be\s+(?:assessed|evaluated|"
-    r"characteri[sz]ed|seen|visuali[sz]ed|confirmed)"
+    # "internal echoes, wall and septa could not be assessed": a list of features not evaluable,
+    # within its line ("Flow could not be assessed." on the next line denies nothing above it)
+    rf"|^(?:(?:{_GAP}|,)+(?!with\b|but\b)\w+){{0,4}}?{_GAP}(?:could|can)\s*not\s+be\s+"
+    r"(?:assessed|evaluated|characteri[sz]ed|seen|visuali[sz]ed|confirmed)"
     # A template field answered in brackets, its label perhaps qualified ("Washout
     # (nonperipheral): [No]", "Threshold growth: [N/A, no prior]"): not applicable states no
     # feature either.
