@@ -42,6 +42,7 @@ SETS = (
     "twentythirdset",
     "twentyfourthset",
     "twentyfifthset",
+    "twentysixthset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
