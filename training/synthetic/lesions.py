@@ -1,4 +1,5 @@
-"""Lesions written in the report's layout: prose sentences, "Observation 1:" blocks or a table.
+"""Lesions written in the report's layout: prose sentences, "Observation 1:" blocks, a table,
+lettered items with bullets, or one line per feature (questions, "Field = value", leaders).
 
 Every system describes a lesion the same way (a noun, a location, its feature parts, notes on
 priors), so the layouts are written once here and each feature's words are marked as they are
@@ -122,6 +123,41 @@ def template(w: Writer, index: int, lesion: Lesion, title: str) -> None:
             w.say("findings", f"  Comment: {note}")
 
 
+def lettered(w: Writer, index: int, lesion: Lesion, title: str) -> None:
+    """ "Nodule A — right lobe, lower pole" over "  - solid", "  - 14 mm"."""
+    location = _location(w, index, lesion, short=True)
+    w.say("findings", f"{title} {chr(ord('A') + index)} — {location}")
+    for p in _all_parts(lesion):
+        w.say("findings", "  - " + w.feat(index, p.field, p.value, p.short))
+    _string_notes(w, lesion, "  - ")
+
+
+# One line per feature in the forms a template writes them: a question answered, a
+# "Field = value" export, a dotted-leader checklist.
+_LINE_FORMS = {
+    LesionLayout.QUESTIONS: "{label}? {value}.",
+    LesionLayout.FIELDS: "{label} = {value}",
+    LesionLayout.LEADERS: "{label} .......... {value}",
+}
+
+
+def field_lines(w: Writer, index: int, lesion: Lesion, title: str) -> None:
+    form = _LINE_FORMS[w.style.lesion_layout]
+    location = _location(w, index, lesion, short=True)
+    w.say("findings", form.format(label=f"{title} {index + 1}", value=location))
+    for p in _all_parts(lesion):
+        w.say(
+            "findings", form.format(label=p.label, value=w.feat(index, p.field, p.value, p.short))
+        )
+    _string_notes(w, lesion, "")
+
+
+def _string_notes(w: Writer, lesion: Lesion, prefix: str) -> None:
+    for note in lesion.notes:
+        if isinstance(note, str):
+            w.say("findings", f"{prefix}{note}")
+
+
 def table(w: Writer, lesions: list[Lesion], title: str) -> None:
     labels: list[str] = []
     for lesion in lesions:
@@ -152,5 +188,9 @@ def write_lesions(w: Writer, lesions: list[Lesion], title: str) -> None:
     for index, lesion in enumerate(lesions):
         if layout is LesionLayout.TEMPLATE:
             template(w, index, lesion, title)
+        elif layout is LesionLayout.LETTERED:
+            lettered(w, index, lesion, title)
+        elif layout in _LINE_FORMS:
+            field_lines(w, index, lesion, title)
         else:
             prose(w, index, lesion)

@@ -23,9 +23,22 @@ class Layout(StrEnum):
 
 
 class LesionLayout(StrEnum):
+    """How a report lays its lesions out. Beyond prose, "Observation 1:" blocks and tables, the
+    forms the hand-written sets' authors used that no rule round generalised from: a lettered
+    item with bulleted values, questions answered, "Field = value" exports, dotted-leader
+    checklists."""
+
     PROSE = "prose"
     TEMPLATE = "template"
     TABLE = "table"
+    LETTERED = "lettered"
+    QUESTIONS = "questions"
+    FIELDS = "fields"
+    LEADERS = "leaders"
+
+
+# Draw weights per layout, in LesionLayout's order: prose stays the most common.
+LAYOUT_WEIGHTS = (6, 2, 1, 1, 1, 1, 1)
 
 
 SECTIONS = ("exam", "history", "technique", "comparison", "findings", "impression")
@@ -137,7 +150,7 @@ def draw_style(rng: random.Random) -> Style:
     layout = (
         LesionLayout.PROSE
         if institution.layout is Layout.NONE
-        else rng.choices(list(LesionLayout), weights=(6, 2, 1))[0]
+        else rng.choices(list(LesionLayout), weights=LAYOUT_WEIGHTS)[0]
     )
     return Style(
         institution=institution,
