@@ -59,3 +59,14 @@ def test_could_not_be_assessed_on_the_next_line_denies_nothing_above_it() -> Non
         "projection\nFlow could not be assessed.\n"
     )
     assert only_lesion(text, "US pelvis")["lesion"] == "unilocular_solid"
+
+
+def test_in_a_report_all_in_lower_case_a_denial_stays_on_its_line() -> None:
+    # Mended from the last stop's notes: the hard-wrap gap let "flow not seen" on the next line
+    # of an all-lower-case report deny the papillary projection above it (O-RADS US v2022: a
+    # unilocular cyst with one papillary projection is 4).
+    text = (
+        "us pelvis, premenopausal\nright ovary: unilocular cyst 35 mm with one papillary "
+        "projection\nflow not seen on the left\n"
+    )
+    assert only_lesion(text, "US pelvis")["lesion"] == "unilocular_solid"

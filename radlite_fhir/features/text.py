@@ -267,7 +267,10 @@ def negation_span(lexicon: Lexicon, text: str, start: int, end: int) -> tuple[in
         return None  # "WO+", "caps+": the term written with its own "present"
     if _UNCHECKED.search(text, text.rfind("\n", 0, start) + 1, start):
         return start, end  # "[ ] spongiform  [x] solid": an option left unticked
-    after = _NEGATED_AFTER.match(text[end : end + 60])
+    following = text[end : end + 60]
+    if _lower_case_writer(text):
+        following = following.split("\n", 1)[0]  # each line is a sentence: no hard wraps
+    after = _NEGATED_AFTER.match(following)
     if after:
         return start, end + after.end()
     clause_start = clause_start_before(text, 0, start)
