@@ -147,6 +147,18 @@ def test_a_model_category_on_a_report_that_names_no_malignancy_is_not_coded() ->
     ]
 
 
+def test_a_cancer_screening_examination_names_no_cancer_to_stage() -> None:
+    # The bundled lung screening CT drew "cN0, cM0" from radlite-mini: the screening looks for a
+    # cancer no one has found, so its model categories are not coded; a known cancer's are.
+    for text in (
+        "EXAM: Low-dose CT chest for lung cancer screening.\nFINDINGS:\n9 mm solid nodule.\n",
+        "INDICATION: Screening for lung cancer.\nFINDINGS:\n6 mm solid nodule.\n",
+    ):
+        assert StagingTask().interpret(report(text), answers(tnm_staging="T1b N0 M0")) == []
+    known = "HISTORY: Known lung cancer, restaging.\nFINDINGS:\n2 cm mass.\n"
+    assert len(StagingTask().interpret(report(known), answers(tnm_staging="T1b N0 M0"))) == 3
+
+
 def test_a_stated_category_is_coded_whatever_the_report_names() -> None:
     results = StagingTask().interpret(report("IMPRESSION:\nT2 N0 M0."), answers())
     assert [r.value for r in results] == ["cT2", "cN0", "cM0"]
