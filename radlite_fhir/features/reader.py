@@ -463,11 +463,11 @@ def split_lesions(
     markers or location words they carry; so are the bulleted lines under an item named with
     its location ("Lesion A — left ovary" over "  - unilocular, anechoic"). A sentence whose
     lesion lies on the other side (right, left, a lobe's abbreviation) from the current lesion's
-    is another lesion, even worded as
-    "the ...", and a sentence about the other side that names no lesion ("The left ovary is not
-    well seen.") adds nothing to it. Under a table header row that names a lesion column
-    ("Observation | size | APHE"), each row is a lesion of its own, read with that header. A
-    label that nothing follows, or a header row on its own, is no lesion. A location line's
+    is another lesion, even worded as "the ...", and a sentence about the other side that names
+    no lesion ("The left ovary is not well seen.") adds nothing to it. Under a table header row
+    that names a lesion column ("Observation | size | APHE"), each row is a lesion of its own,
+    read with that header. A label that nothing follows, or a header row on its own, is no
+    lesion. A location line's
     label states no finding ("Transition zone: BPH, no suspicious nodule." is no lesion). A
     sentence that only reports another examination's finding ("Surveillance ultrasound showed a
     nodule.") is passed over.
@@ -1002,8 +1002,7 @@ def _comparisons(
     system's change words, matched to the lesion it names by its qualifier ("the left lower lobe
     nodule"), by its side, or as the only one."""
     out: list[list[Unit]] = [[] for _ in lesions]
-    growth = words.growth
-    change = next((fw for fw in words.fields if growth and fw.name == growth.field), None)
+    change = _change_words(words)
     if not lesions:
         return out
     for unit in impression:
@@ -1031,6 +1030,13 @@ def _comparisons(
     return out
 
 
+def _change_words(words: SystemWords) -> FieldWords | None:
+    """The words of the field the system's growth rule sets (Lung-RADS change, LI-RADS
+    threshold growth), or None where it has none."""
+    growth = words.growth
+    return next((fw for fw in words.fields if growth and fw.name == growth.field), None)
+
+
 def _read_from_impression(
     lexicon: Lexicon,
     words: SystemWords,
@@ -1050,7 +1056,7 @@ def _read_from_impression(
     growth = words.growth
     if growth is None or growth.field in features:
         return
-    change = next((fw for fw in words.fields if fw.name == growth.field), None)
+    change = _change_words(words)
     grounded = _read_field(lexicon, change, text, stated_in_impression) if change else None
     if grounded is None:
         compared: dict[str, Grounded] = {}

@@ -37,8 +37,16 @@ class LesionLayout(StrEnum):
     LEADERS = "leaders"
 
 
-# Draw weights per layout, in LesionLayout's order: prose stays the most common.
-LAYOUT_WEIGHTS = (6, 2, 1, 1, 1, 1, 1)
+# Draw weight per layout: prose stays the most common.
+LAYOUT_WEIGHTS = {
+    LesionLayout.PROSE: 6,
+    LesionLayout.TEMPLATE: 2,
+    LesionLayout.TABLE: 1,
+    LesionLayout.LETTERED: 1,
+    LesionLayout.QUESTIONS: 1,
+    LesionLayout.FIELDS: 1,
+    LesionLayout.LEADERS: 1,
+}
 
 
 SECTIONS = ("exam", "history", "technique", "comparison", "findings", "impression")
@@ -150,7 +158,7 @@ def draw_style(rng: random.Random) -> Style:
     layout = (
         LesionLayout.PROSE
         if institution.layout is Layout.NONE
-        else rng.choices(list(LesionLayout), weights=LAYOUT_WEIGHTS)[0]
+        else rng.choices(list(LAYOUT_WEIGHTS), weights=list(LAYOUT_WEIGHTS.values()))[0]
     )
     return Style(
         institution=institution,
