@@ -93,6 +93,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _pending(inbox: Path, state: Path) -> list[Path] | None:
+    """What still waits in the inbox or in a work folder; None when a work folder was removed
+    while it was being listed (the service finished it meanwhile): look again."""
+    try:
+        return list(inbox.iterdir()) + list((state / "work").glob("*/*"))
+    except FileNotFoundError:
+        return None
+
+
 @pytest.mark.model
 def test_watch_with_two_workers_survives_a_killed_worker(
     home_with_models: Path, tmp_path: Path
@@ -123,11 +132,11 @@ def test_watch_with_two_workers_survives_a_killed_worker(
         assert len(victims) == 2, "the supervisor did not run two workers"
         os.kill(victims[0], signal.SIGKILL)
         while time.time() < deadline:
-            left = list(inbox.iterdir()) + list((state / "work").glob("*/*"))
-            if not left:
+            left = _pending(inbox, state)
+            if left == []:
                 break
             time.sleep(0.5)
-        assert not left, f"not drained: {sorted(p.name for p in left)}"
+        assert left == [], f"not drained: {sorted(p.name for p in left or [])}"
         assert len(_children(supervisor.pid)) == 2, "the killed worker was not started again"
     finally:
         supervisor.send_signal(signal.SIGTERM)
