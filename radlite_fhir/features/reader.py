@@ -647,12 +647,17 @@ def _sides(text: str, start: int, end: int) -> set[str]:
     return {"right" if m.group("r") else "left" for m in _SIDE.finditer(text, start, end)}
 
 
+def _lesion_sides(text: str, lesion: list[Unit]) -> set[str]:
+    """The sides (right, left) a lesion's sentences name."""
+    return set().union(*(_sides(text, u.start, u.end) for u in lesion))
+
+
 def _other_side(text: str, lesion: list[Unit], unit: Unit) -> bool:
     """Whether a sentence places its lesion on the other side from the current lesion ("the
     small granuloma in the right lower lobe" after a left upper lobe nodule): however it is
     worded ("the ..."), it is another lesion."""
     here = _sides(text, unit.start, unit.end)
-    before = set().union(*(_sides(text, u.start, u.end) for u in lesion))
+    before = _lesion_sides(text, lesion)
     return len(here) == 1 and len(before) == 1 and here != before
 
 
@@ -1019,11 +1024,7 @@ def _comparisons(
         named = _named_lesion(text, lesions, anchors)
         if named is None:
             here = _sides(text, unit.start, unit.end)
-            sided = [
-                lesion
-                for lesion in lesions
-                if here and set().union(*(_sides(text, u.start, u.end) for u in lesion)) == here
-            ]
+            sided = [lesion for lesion in lesions if here and _lesion_sides(text, lesion) == here]
             named = sided[0] if len(sided) == 1 else lesions[0] if len(lesions) == 1 else None
         if named is not None:
             out[lesions.index(named)].append(unit)
