@@ -20,7 +20,7 @@ from radlite_fhir.engine.registry import ModelSpec, Registry
 from radlite_fhir.engine.router import Router
 from radlite_fhir.errors import ConfigError, ModelError, RadliteError, RuntimeUnavailable
 from radlite_fhir.report import Findings, ModelInfo, Origin, Report, Status, TaskResult, TaskTiming
-from radlite_fhir.tasks import TASK_NAMES, Answer, all_tasks
+from radlite_fhir.tasks import TASK_NAMES, Answer, all_tasks, answer_from
 from radlite_fhir.tasks.profiles import PROMPT_VERSIONS
 
 
@@ -121,12 +121,7 @@ class Pipeline:
                     raise  # the engine, not the report: the front end retries
                 except ModelError as exc:  # loading failed above, not here: this is the report
                     raise ReportNotEnriched(f"task {task.name}: {exc}") from None
-                # The answer label we wrote is part of the answer; as a token of
-                # probability 1 it keeps confidence offsets aligned with the text.
-                logprobs = completion.token_logprobs
-                if call.answer_prefix and logprobs:
-                    logprobs = ((call.answer_prefix, 0.0), *logprobs)
-                answers[call.key] = Answer(call.answer_prefix + completion.text, info, logprobs)
+                answers[call.key] = answer_from(call, completion, info)
                 timings.append(
                     TaskTiming(
                         task=call.key,

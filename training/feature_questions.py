@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from radlite_fhir.guidelines import GUIDELINES, FieldKind, FieldSpec, RadsSystem
-from radlite_fhir.tasks.profiles import structured_feature_call
 from radlite_fhir.tasks.rads_features import (
     MAX_QUOTE_CHARS,
     NO,
     QUOTE_SEPARATOR,
     YES,
     FeatureQuestion,
-    value_grammar,
+    question_call,
 )
 from training.records import RADS_FEATURES, Record
 
@@ -98,13 +97,6 @@ def feature_questions(record: Record, cap: int) -> list[FeatureSample]:
     out = []
     for lesion, field in sorted(picked):
         word, quote = chosen[(lesion, field)]
-        question = FeatureQuestion(lesion, specs[field])
-        call = structured_feature_call(
-            question.key,
-            record.text,
-            question.label(system),
-            max_tokens=48,
-            grammar=value_grammar(specs[field]),
-        )
+        call = question_call(record.text, system, FeatureQuestion(lesion, specs[field]))
         out.append(FeatureSample(system, lesion, field, word, quote, call.prompt))
     return out

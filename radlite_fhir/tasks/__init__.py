@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from radlite_fhir.engine.calls import ModelCall
+from radlite_fhir.engine.calls import Completion, ModelCall
 from radlite_fhir.report import ModelInfo, Report, TaskResult
 
 
@@ -20,6 +20,15 @@ class Answer:
     text: str
     model: ModelInfo
     token_logprobs: tuple[tuple[str, float], ...] = ()
+
+
+def answer_from(call: ModelCall, completion: Completion, model: ModelInfo) -> Answer:
+    """The task's view of a completion. The answer label we wrote is part of the answer; as a
+    token of probability 1 it keeps confidence offsets aligned with the text."""
+    logprobs = completion.token_logprobs
+    if call.answer_prefix and logprobs:
+        logprobs = ((call.answer_prefix, 0.0), *logprobs)
+    return Answer(call.answer_prefix + completion.text, model, logprobs)
 
 
 class Task(Protocol):

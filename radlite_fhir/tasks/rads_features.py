@@ -111,20 +111,23 @@ def value_grammar(spec: FieldSpec) -> str:
     )
 
 
+def question_call(report_text: str, system: RadsSystem, question: FeatureQuestion) -> ModelCall:
+    """The constrained call that asks `question` of the report: one definition for the product,
+    the training samples and the feature-by-feature evaluation, so all three ask alike."""
+    return structured_feature_call(
+        question.key,
+        report_text,
+        question.label(system),
+        max_tokens=48,
+        grammar=value_grammar(question.spec),
+    )
+
+
 def feature_calls(report_text: str, reading: FeatureReading) -> list[ModelCall]:
     """One constrained call per missing feature (none when every lesion is decided)."""
     if reading.system is None:
         return []
-    return [
-        structured_feature_call(
-            q.key,
-            report_text,
-            q.label(reading.system),
-            max_tokens=48,
-            grammar=value_grammar(q.spec),
-        )
-        for q in questions(reading)
-    ]
+    return [question_call(report_text, reading.system, q) for q in questions(reading)]
 
 
 def _parse_value(spec: FieldSpec, word: str) -> Any:
@@ -168,6 +171,21 @@ def _quotes_size(quoted: str, millimetres: float) -> bool:
     return False
 
 
+def _value_and_quote(body: str) -> tuple[str, str] | None:
+    """The value word and the quotation of an answer's body (after our label)."""
+    value_word, separator, rest = body.strip().partition(QUOTE_SEPARATOR.strip())
+    if not separator:
+        return None
+    return value_word, rest.strip().removeprefix('"').removesuffix('"')
+
+
+def written_value(question: FeatureQuestion, system: RadsSystem, answer: Answer) -> Any | None:
+    """The value the answer writes, before the confidence floor and the grounding: for the
+    evaluation, which asks whether a model knows a value even where the product drops it."""
+    written = _value_and_quote(answer.text.removeprefix(question.label(system)))
+    return None if written is None else _parse_value(question.spec, written[0].strip())
+
+
 def grounded_answer(
     question: FeatureQuestion, text: str, reading: FeatureReading, answer: Answer
 ) -> Grounded | None:
@@ -175,10 +193,10 @@ def grounded_answer(
     model was not sure enough of it."""
     assert reading.system is not None
     body = answer.text.removeprefix(question.label(reading.system))
-    value_word, separator, rest = body.strip().partition(QUOTE_SEPARATOR.strip())
-    if not separator:
+    written = _value_and_quote(body)
+    if written is None:
         return None
-    quote = rest.strip().removeprefix('"').removesuffix('"')
+    value_word, quote = written
     # The log-probabilities start after our label, with the space before the value.
     value_end = body.find(value_word) + len(value_word.rstrip())
     confidence = label_confidence(answer.token_logprobs, 0, value_end)
