@@ -59,6 +59,10 @@ class Lora:
     alpha: int = 128
     dropout: float = 0.05
     target_modules: tuple[str, ...] = SEVEN_PROJECTIONS
+    # Which decoder layers carry the adapter (peft's layers_to_transform); None: all. Adapting
+    # only the upper layers stops the backward pass there, which is what makes a CPU run of a
+    # 0.5B base fit in hours rather than days (a pilot, not the paper's setting).
+    layers_to_transform: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

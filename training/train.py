@@ -117,6 +117,9 @@ def attach_lora(model: Any, recipe: Recipe) -> Any:
         lora_alpha=recipe.lora.alpha,
         lora_dropout=recipe.lora.dropout,
         target_modules=list(recipe.lora.target_modules),
+        layers_to_transform=(
+            list(recipe.lora.layers_to_transform) if recipe.lora.layers_to_transform else None
+        ),
         task_type="CAUSAL_LM",
     )
     return get_peft_model(model, config)

@@ -3,6 +3,7 @@ a quotation that stands in the report, parsed back by the product's own answer r
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 
@@ -154,3 +155,40 @@ def test_the_reader_recipes_no_rads_share_on_the_corpora(shared_data, tmp_path) 
     for split in ("train", "test"):
         assert 0.30 <= counts[split]["no_rads_share"] <= 0.40
         assert counts[split]["by_task"][RADS_FEATURES] > 0
+
+
+def _adapted_layers(model) -> set[int]:
+    """The decoder layers whose parameters train."""
+    layers = set()
+    for name, parameter in model.named_parameters():
+        match = re.search(r"\.layers\.(\d+)\.", name)
+        if match and parameter.requires_grad:
+            layers.add(int(match.group(1)))
+    return layers
+
+
+def test_an_adapter_on_the_upper_layers_leaves_the_lower_ones_frozen() -> None:
+    """The CPU pilot recipe adapts only its named layers, so the backward pass stops there.
+    A four-layer Qwen2 built from a config (random weights, nothing read) stands in for the
+    base: the layer choice is peft's, applied to the same architecture."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from training.train import attach_lora
+
+    pilot = load_recipe(RECIPES / "radlite-reader-0.5b-cpu-pilot.yaml")
+    assert pilot.data.tasks == (RADS_FEATURES,)
+    assert pilot.lora.layers_to_transform == tuple(range(16, 24))  # Qwen2.5-0.5B: 24 layers
+    config = Qwen2Config(
+        vocab_size=64,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+    )
+    upper = dataclasses.replace(
+        pilot, lora=dataclasses.replace(pilot.lora, layers_to_transform=(2, 3))
+    )
+    assert _adapted_layers(attach_lora(Qwen2ForCausalLM(config), upper)) == {2, 3}
+    everywhere = load_recipe(RECIPES / "radlite-mini.yaml")
+    assert _adapted_layers(attach_lora(Qwen2ForCausalLM(config), everywhere)) == {0, 1, 2, 3}
