@@ -12,18 +12,22 @@ import math
 import pytest
 from llama_cpp import LlamaGrammar
 
+from radlite_fhir.engine.calls import Completion
 from radlite_fhir.features.reader import FeatureReading, LesionReading
 from radlite_fhir.guidelines import GUIDELINES, RadsSystem
 from radlite_fhir.report import Origin, Status
-from radlite_fhir.tasks import Answer
+from radlite_fhir.tasks import Answer, answer_from
 from radlite_fhir.tasks.profiles import STRUCTURED
 from radlite_fhir.tasks.rads import RadsTask
 from radlite_fhir.tasks.rads_features import (
     MAX_QUESTIONS,
+    Dropped,
     FeatureQuestion,
     completed,
     feature_calls,
+    ground,
     grounded_answer,
+    question_call,
     questions,
     value_grammar,
 )
@@ -39,11 +43,13 @@ EXAM = "US thyroid"
 
 
 def _answer(question: FeatureQuestion, words: str, probability: float = 0.9) -> Answer:
-    """An answer as the pipeline returns it: our label, then the model's words, whose
-    log-probabilities put `probability` on the value."""
-    value, _, rest = words.partition(" |")
-    pieces = ((" " + value, math.log(probability)), (" |" + rest, 0.0))
-    return Answer(question.label(RadsSystem.TI_RADS) + words, MODEL, pieces)
+    """An answer as the pipeline returns it (answer_from: our label as a piece of its own, then
+    the model's words), whose log-probabilities put `probability` on the value."""
+    value, bar, rest = words.partition(" |")
+    pieces = ((" " + value.strip(), math.log(probability)),) + ((bar + rest, 0.0),) * bool(bar)
+    call = question_call("report", RadsSystem.TI_RADS, question)
+    completion = Completion(words, 1, 1, 2, 0.0, 0.0, "stop", pieces)
+    return answer_from(call, completion, MODEL)
 
 
 def test_only_the_missing_feature_is_asked() -> None:
@@ -92,21 +98,21 @@ def test_a_quoted_value_is_kept_with_its_span() -> None:
 @pytest.mark.parametrize(
     ("words", "probability", "why"),
     [
-        (' hypoechoic | "markedly dark nodule"', 0.9, "the quotation is not in the report"),
-        (' hypoechoic | "   "', 0.9, "the quotation has no words"),
-        (' hypoechoic | "darker than the surrounding"', 0.2, "below the floor"),
-        (" hypoechoic", 0.9, "no quotation"),
+        (' hypoechoic | "markedly dark nodule"', 0.9, Dropped.UNGROUNDED),
+        (' hypoechoic | "   "', 0.9, Dropped.UNGROUNDED),
+        (' hypoechoic | "darker than the surrounding"', 0.2, Dropped.UNSURE),
+        (" hypoechoic", 0.9, Dropped.UNWRITTEN),
     ],
 )
 def test_an_answer_that_is_not_grounded_is_dropped(
-    words: str, probability: float, why: str
+    words: str, probability: float, why: Dropped
 ) -> None:
     rep = report(UNWORDED, EXAM)
     reading = reading_of(rep)
     (question,) = questions(reading)
-    assert (
-        grounded_answer(question, rep.text, reading, _answer(question, words, probability)) is None
-    ), why
+    answer = _answer(question, words, probability)
+    assert ground(question, rep.text, reading, answer) is why
+    assert grounded_answer(question, rep.text, reading, answer) is None
 
 
 def test_a_size_must_quote_its_number() -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
@@ -186,22 +187,32 @@ def written_value(question: FeatureQuestion, system: RadsSystem, answer: Answer)
     return None if written is None else _parse_value(question.spec, written[0].strip())
 
 
-def grounded_answer(
+class Dropped(StrEnum):
+    """Why an answer's value is not kept (the evaluation counts them; the product drops)."""
+
+    UNWRITTEN = "no value and quotation"
+    UNSURE = "below the confidence floor"
+    UNGROUNDED = "quotation not in the lesion's text"
+    SIZE_UNQUOTED = "the quotation does not write the size"
+
+
+def ground(
     question: FeatureQuestion, text: str, reading: FeatureReading, answer: Answer
-) -> Grounded | None:
-    """The answer's value with the span it quotes, or None when it is not grounded or the
-    model was not sure enough of it."""
+) -> Grounded | Dropped:
+    """The answer's value with the span it quotes, or why it is dropped."""
     assert reading.system is not None
     body = answer.text.removeprefix(question.label(reading.system))
     written = _value_and_quote(body)
     if written is None:
-        return None
+        return Dropped.UNWRITTEN
     value_word, quote = written
-    # The log-probabilities start after our label, with the space before the value.
-    value_end = body.find(value_word) + len(value_word.rstrip())
-    confidence = label_confidence(answer.token_logprobs, 0, value_end)
+    # Offsets into the answer's text, which begins with our label (answer_from gives the label
+    # its own piece): the value's tokens begin after the label, with the space before it.
+    value_start = len(answer.text) - len(body)
+    value_end = value_start + body.find(value_word) + len(value_word.rstrip())
+    confidence = label_confidence(answer.token_logprobs, value_start, value_end)
     if confidence is not None and confidence < FEATURE_FLOOR:
-        return None
+        return Dropped.UNSURE
     lesion = reading.lesions[question.lesion]
     start, end = (
         (0, len(text))
@@ -210,11 +221,20 @@ def grounded_answer(
     )
     span = _find_quote(text, start, end, quote)
     if span is None:
-        return None
+        return Dropped.UNGROUNDED
     value = _parse_value(question.spec, value_word.strip())
     if question.spec.kind is FieldKind.NUMBER and not _quotes_size(text[span[0] : span[1]], value):
-        return None  # a size is read, not estimated: the quotation must write it
+        return Dropped.SIZE_UNQUOTED  # a size is read, not estimated: the quotation must write it
     return Grounded(value, span[0], span[1], text[span[0] : span[1]])
+
+
+def grounded_answer(
+    question: FeatureQuestion, text: str, reading: FeatureReading, answer: Answer
+) -> Grounded | None:
+    """The answer's value with the span it quotes, or None when it is not grounded or the
+    model was not sure enough of it."""
+    found = ground(question, text, reading, answer)
+    return found if isinstance(found, Grounded) else None
 
 
 def completed(
