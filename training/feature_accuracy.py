@@ -25,11 +25,13 @@ import argparse
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from radlite_fhir.engine import runtime
 from radlite_fhir.engine.registry import Registry
+from radlite_fhir.engine.runtime import Runtime
 from radlite_fhir.features.reader import FeatureReading, Grounded
 from radlite_fhir.guidelines import GUIDELINES, FieldKind, FieldSpec, RadsSystem
 from radlite_fhir.pipeline import model_info
@@ -47,8 +49,14 @@ from training.development_set import DevRecord, load_devset
 from training.registry_candidates import register_candidate
 
 LEXICON = "lexicon"
-RIGHT, WRONG, DROPPED = "right", "wrong", "dropped"  # DROPPED: not read, for the lexicon
-OUTCOMES = (RIGHT, WRONG, DROPPED)
+
+
+class Outcome(StrEnum):
+    """A reader's value for one gold feature."""
+
+    RIGHT = "right"
+    WRONG = "wrong"
+    DROPPED = "dropped"  # for the lexicon: not read
 
 
 @dataclass(frozen=True)
@@ -74,10 +82,12 @@ def deciding_value(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
-def outcome(spec: FieldSpec, gold: Any, read: Any | None) -> str:
+def outcome(spec: FieldSpec, gold: Any, read: Any | None) -> Outcome:
     if read is None:
-        return DROPPED
-    return RIGHT if deciding_value(spec, read) == deciding_value(spec, gold) else WRONG
+        return Outcome.DROPPED
+    return (
+        Outcome.RIGHT if deciding_value(spec, read) == deciding_value(spec, gold) else Outcome.WRONG
+    )
 
 
 def items(records: list[DevRecord]) -> tuple[list[FeatureItem], Counter]:
@@ -102,7 +112,7 @@ def items(records: list[DevRecord]) -> tuple[list[FeatureItem], Counter]:
     return asked, skipped
 
 
-def lexicon_outcome(item: FeatureItem) -> str:
+def lexicon_outcome(item: FeatureItem) -> Outcome:
     found = item.reading.lesions[0].features.get(item.spec.name)
     return outcome(item.spec, item.gold, None if found is None else found.value)
 
@@ -112,12 +122,12 @@ class ModelOutcome:
     """One question to one model: what the product keeps, the value written before the floor
     and the grounding, and why a dropped answer was dropped."""
 
-    kept: str
-    written: str
+    kept: Outcome
+    written: Outcome
     dropped_because: Dropped | None
 
 
-def model_outcome(item: FeatureItem, model: Any, info: ModelInfo) -> ModelOutcome:
+def model_outcome(item: FeatureItem, model: Runtime, info: ModelInfo) -> ModelOutcome:
     """Ask as the product asks."""
     question = FeatureQuestion(0, item.spec)
     call = question_call(item.record.text, item.system, question)
@@ -131,9 +141,9 @@ def model_outcome(item: FeatureItem, model: Any, info: ModelInfo) -> ModelOutcom
     )
 
 
-def tally(asked: list[FeatureItem], results: list[str]) -> dict[str, dict[str, int]]:
+def tally(asked: list[FeatureItem], results: list[Outcome]) -> dict[str, dict[Outcome, int]]:
     """Outcome counts per system and over all ("all")."""
-    table: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(OUTCOMES, 0))
+    table: dict[str, dict[Outcome, int]] = defaultdict(lambda: dict.fromkeys(Outcome, 0))
     for item, result in zip(asked, results, strict=True):
         table[item.system.value][result] += 1
         table["all"][result] += 1
@@ -141,8 +151,8 @@ def tally(asked: list[FeatureItem], results: list[str]) -> dict[str, dict[str, i
 
 
 def markdown(
-    per_reader: dict[str, list[str]],
-    written: dict[str, list[str]],
+    per_reader: dict[str, list[Outcome]],
+    written: dict[str, list[Outcome]],
     asked: list[FeatureItem],
     skipped: Counter,
 ) -> str:
@@ -162,15 +172,17 @@ def markdown(
     for reader, results in per_reader.items():
         table = tally(asked, results)
         cells = [
-            f"{row[RIGHT]}/{sum(row.values())}"
-            for row in (table.get(s, dict.fromkeys(OUTCOMES, 0)) for s in [*systems, "all"])
+            f"{row[Outcome.RIGHT]}/{sum(row.values())}"
+            for row in (table.get(s, dict.fromkeys(Outcome, 0)) for s in [*systems, "all"])
         ]
-        adds = sum(r == RIGHT and x != RIGHT for r, x in zip(results, lexicon, strict=True))
+        adds = sum(
+            r == Outcome.RIGHT and x != Outcome.RIGHT for r, x in zip(results, lexicon, strict=True)
+        )
         raw = written.get(reader)
-        total = table["all"]
+        wrong, dropped = table["all"][Outcome.WRONG], table["all"][Outcome.DROPPED]
         lines.append(
-            f"| {reader} | {' | '.join(cells)} | {total[WRONG]} | {total[DROPPED]} | "
-            + ("–" if raw is None else str(raw.count(RIGHT)))
+            f"| {reader} | {' | '.join(cells)} | {wrong} | {dropped} | "
+            + ("–" if raw is None else str(raw.count(Outcome.RIGHT)))
             + " | "
             + ("–" if reader == LEXICON else str(adds))
             + " |"
@@ -190,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     records = [r for folder in args.devset for r in load_devset(folder)]
     asked, skipped = items(records)
     per_reader = {LEXICON: [lexicon_outcome(i) for i in asked]}
-    written: dict[str, list[str]] = {}
+    written: dict[str, list[Outcome]] = {}
     dropped: dict[str, Counter] = {}
     registry = Registry.load()
     for text in args.candidate:

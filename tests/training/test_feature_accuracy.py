@@ -14,11 +14,8 @@ import yaml
 from radlite_fhir.guidelines import GUIDELINES, RadsSystem
 from training.development_set import load_devset
 from training.feature_accuracy import (
-    DROPPED,
     LEXICON,
-    OUTCOMES,
-    RIGHT,
-    WRONG,
+    Outcome,
     deciding_value,
     items,
     lexicon_outcome,
@@ -60,9 +57,9 @@ def test_the_lexicon_is_scored_against_the_gold_value() -> None:
     record = next(r for r in load_devset(TWENTYSIXTH) if r.record_id == "t26-ti-rads-03")
     asked, _ = items([record])
     composition = next(i for i in asked if i.spec.name == "composition")
-    assert lexicon_outcome(composition) == RIGHT  # "mixed solid and cystic"
+    assert lexicon_outcome(composition) == Outcome.RIGHT  # "mixed solid and cystic"
     other = dataclasses.replace(composition, gold="solid")
-    assert lexicon_outcome(other) == WRONG
+    assert lexicon_outcome(other) == Outcome.WRONG
     unread = dataclasses.replace(
         composition,
         reading=dataclasses.replace(
@@ -70,16 +67,16 @@ def test_the_lexicon_is_scored_against_the_gold_value() -> None:
             lesions=(dataclasses.replace(composition.reading.lesions[0], features={}),),
         ),
     )
-    assert lexicon_outcome(unread) == DROPPED
+    assert lexicon_outcome(unread) == Outcome.DROPPED
 
 
 def test_the_table_counts_what_a_model_reads_right_where_the_lexicon_does_not() -> None:
     asked, skipped = items(load_devset(TWENTYSIXTH))
     lexicon = [lexicon_outcome(i) for i in asked]
-    perfect = [RIGHT] * len(asked)
+    perfect = [Outcome.RIGHT] * len(asked)
     table = markdown({LEXICON: lexicon, "perfect": perfect}, {"perfect": perfect}, asked, skipped)
     row = next(line for line in table.splitlines() if line.startswith("| perfect |"))
-    assert row.endswith(f"| {len(asked)} | {sum(x != RIGHT for x in lexicon)} |")
+    assert row.endswith(f"| {len(asked)} | {sum(x != Outcome.RIGHT for x in lexicon)} |")
     assert f"{len(asked)}/{len(asked)}" in row
 
 
@@ -97,11 +94,13 @@ def test_a_real_model_is_asked_every_feature_as_the_product_asks(
     )
     result = json.loads((out / "feature_accuracy.json").read_text("utf-8"))
     assert len(result["items"]) == 12  # two one-lesion reports, six gold features each
-    assert {item["tiny"] for item in result["items"]} <= set(OUTCOMES)
-    assert {item["tiny written"] for item in result["items"]} <= set(OUTCOMES)
+    assert {item["tiny"] for item in result["items"]} <= set(Outcome)
+    assert {item["tiny written"] for item in result["items"]} <= set(Outcome)
     # What the product keeps was written first: a value kept right was written right.
-    assert all(i["tiny written"] == RIGHT for i in result["items"] if i["tiny"] == RIGHT)
+    assert all(
+        i["tiny written"] == Outcome.RIGHT for i in result["items"] if i["tiny"] == Outcome.RIGHT
+    )
     assert sum(result["scores"]["tiny"]["all"].values()) == len(result["items"])
-    dropped = result["scores"]["tiny"]["all"][DROPPED]
+    dropped = result["scores"]["tiny"]["all"][Outcome.DROPPED]
     assert sum(result["dropped_because"].get("tiny", {}).values()) == dropped
     assert "| tiny |" in (out / "feature_accuracy.md").read_text("utf-8")
