@@ -46,9 +46,11 @@ def _answer(question: FeatureQuestion, words: str, probability: float = 0.9) -> 
     """An answer as the pipeline returns it (answer_from: our label as a piece of its own, then
     the model's words), whose log-probabilities put `probability` on the value."""
     value, bar, rest = words.partition(" |")
-    pieces = ((" " + value.strip(), math.log(probability)),) + ((bar + rest, 0.0),) * bool(bar)
+    pieces = [(" " + value.strip(), math.log(probability))]
+    if bar:
+        pieces.append((bar + rest, 0.0))
     call = question_call("report", RadsSystem.TI_RADS, question)
-    completion = Completion(words, 1, 1, 2, 0.0, 0.0, "stop", pieces)
+    completion = Completion(words, 1, 1, 2, 0.0, 0.0, "stop", tuple(pieces))
     return answer_from(call, completion, MODEL)
 
 

@@ -171,21 +171,17 @@ def markdown(
     lexicon = per_reader[LEXICON]
     for reader, results in per_reader.items():
         table = tally(asked, results)
-        cells = [
-            f"{row[Outcome.RIGHT]}/{sum(row.values())}"
-            for row in (table.get(s, dict.fromkeys(Outcome, 0)) for s in [*systems, "all"])
-        ]
+        cells = [f"{table[s][Outcome.RIGHT]}/{sum(table[s].values())}" for s in [*systems, "all"]]
         adds = sum(
             r == Outcome.RIGHT and x != Outcome.RIGHT for r, x in zip(results, lexicon, strict=True)
         )
         raw = written.get(reader)
+        written_right = "–" if raw is None else raw.count(Outcome.RIGHT)
+        beyond_lexicon = "–" if reader == LEXICON else adds
         wrong, dropped = table["all"][Outcome.WRONG], table["all"][Outcome.DROPPED]
         lines.append(
-            f"| {reader} | {' | '.join(cells)} | {wrong} | {dropped} | "
-            + ("–" if raw is None else str(raw.count(Outcome.RIGHT)))
-            + " | "
-            + ("–" if reader == LEXICON else str(adds))
-            + " |"
+            f"| {reader} | {' | '.join(cells)} | {wrong} | {dropped} | {written_right} | "
+            f"{beyond_lexicon} |"
         )
     return "\n".join(lines) + "\n"
 
