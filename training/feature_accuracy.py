@@ -150,6 +150,14 @@ def tally(asked: list[FeatureItem], results: list[Outcome]) -> dict[str, dict[Ou
     return dict(table)
 
 
+def right_where_lexicon_is_not(results: list[Outcome], lexicon: list[Outcome]) -> int:
+    """How many features a reader has right that the lexicon does not read right: what it
+    could add to the product, which asks a model only where the lexicon leaves a gap."""
+    return sum(
+        r == Outcome.RIGHT and x != Outcome.RIGHT for r, x in zip(results, lexicon, strict=True)
+    )
+
+
 def markdown(
     per_reader: dict[str, list[Outcome]],
     written: dict[str, list[Outcome]],
@@ -157,31 +165,32 @@ def markdown(
     skipped: Counter,
 ) -> str:
     """Right/asked per system for each reader (what the product keeps), the values a model
-    writes right before the floor and the grounding, and what it reads right that the lexicon
-    does not (the most it could add: the product asks only where the lexicon has nothing)."""
+    writes right before the floor and the grounding, and, kept and written, what it reads right
+    that the lexicon does not: kept is what it adds today; written is the most a better floor
+    could let it add."""
     systems = [s.value for s in RadsSystem if any(i.system is s for i in asked)]
     not_asked = ", ".join(f"{n} reports: {why}" for why, n in skipped.items()) or "none"
+    lexicon = per_reader[LEXICON]
+    misses = sum(x != Outcome.RIGHT for x in lexicon)
     lines = [
         f"Features asked: {len(asked)} (one-lesion reports); not asked: {not_asked}",
         "",
         "| reader | " + " | ".join(systems) + " | all kept right | wrong | dropped | written "
-        "right (before floor and grounding) | kept right where the lexicon is not |",
-        "|---" * (len(systems) + 6) + "|",
+        "right (before floor and grounding) | kept right where the lexicon is not | written right "
+        f"where the lexicon is not (of {misses}) |",
+        "|---" * (len(systems) + 7) + "|",
     ]
-    lexicon = per_reader[LEXICON]
     for reader, results in per_reader.items():
         table = tally(asked, results)
         cells = [f"{table[s][Outcome.RIGHT]}/{sum(table[s].values())}" for s in [*systems, "all"]]
-        adds = sum(
-            r == Outcome.RIGHT and x != Outcome.RIGHT for r, x in zip(results, lexicon, strict=True)
-        )
         raw = written.get(reader)
         written_right = "–" if raw is None else raw.count(Outcome.RIGHT)
-        beyond_lexicon = "–" if reader == LEXICON else adds
+        kept_beyond = "–" if reader == LEXICON else right_where_lexicon_is_not(results, lexicon)
+        written_beyond = "–" if raw is None else right_where_lexicon_is_not(raw, lexicon)
         wrong, dropped = table["all"][Outcome.WRONG], table["all"][Outcome.DROPPED]
         lines.append(
             f"| {reader} | {' | '.join(cells)} | {wrong} | {dropped} | {written_right} | "
-            f"{beyond_lexicon} |"
+            f"{kept_beyond} | {written_beyond} |"
         )
     return "\n".join(lines) + "\n"
 

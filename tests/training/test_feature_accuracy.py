@@ -76,8 +76,17 @@ def test_the_table_counts_what_a_model_reads_right_where_the_lexicon_does_not() 
     perfect = [Outcome.RIGHT] * len(asked)
     table = markdown({LEXICON: lexicon, "perfect": perfect}, {"perfect": perfect}, asked, skipped)
     row = next(line for line in table.splitlines() if line.startswith("| perfect |"))
-    assert row.endswith(f"| {len(asked)} | {sum(x != Outcome.RIGHT for x in lexicon)} |")
+    gaps = sum(x != Outcome.RIGHT for x in lexicon)
+    assert gaps > 0
+    # Kept and written alike, a perfect reader has every gap the lexicon leaves right.
+    assert row.endswith(f"| {len(asked)} | {gaps} | {gaps} |")
     assert f"{len(asked)}/{len(asked)}" in row
+    # Written right only where the lexicon is right already: it could add nothing.
+    echo = [Outcome.RIGHT if x == Outcome.RIGHT else Outcome.WRONG for x in lexicon]
+    table = markdown({LEXICON: lexicon, "echo": echo}, {"echo": echo}, asked, skipped)
+    row = next(line for line in table.splitlines() if line.startswith("| echo |"))
+    assert row.endswith(f"| {len(asked) - gaps} | 0 | 0 |")
+    assert f"(of {gaps})" in table
 
 
 @pytest.mark.model
