@@ -7,6 +7,12 @@ shared prefix, then `FeatureQuestion.label`), and the completion is what its gra
 feature record; the quotation is the span the writer recorded as it wrote the feature, so it is
 an exact substring of the report. A negated feature is asked too: its honest answer is the
 negative term, quoting the negation ("none", "no calcifications").
+
+The product asks a model only what its lexicon leaves missing, so the questions are drawn as it
+asks them: first those `rads_features.questions` would ask of the report's own reading (the
+lexicon's gaps on this text), then, up to the cap, the others. Drawn at random, nine in ten
+would be features the lexicon reads already (it reads about 90% of the generator's features),
+and a reader trained on them learns mostly what the product never asks it.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from radlite_fhir.features.reader import read_features
 from radlite_fhir.guidelines import GUIDELINES, FieldKind, FieldSpec, RadsSystem
+from radlite_fhir.sections import split_sections
 from radlite_fhir.tasks.rads_features import (
     MAX_QUOTE_CHARS,
     NO,
@@ -24,6 +32,7 @@ from radlite_fhir.tasks.rads_features import (
     YES,
     FeatureQuestion,
     question_call,
+    questions,
 )
 from training.records import RADS_FEATURES, Record
 
@@ -67,9 +76,20 @@ def _order(record_id: str, lesion: int, field: str) -> str:
     return hashlib.sha256(f"{record_id}:{lesion}:{field}".encode()).hexdigest()
 
 
+def asked_by_product(record: Record, system: RadsSystem, lesions: int) -> set[tuple[int, str]]:
+    """(lesion, field) pairs the product would ask a model about on this report: those its
+    lexicon leaves missing. Only where the reading finds the generator's system and lesion
+    count, so that its lesion numbers are the generator's (both count in the text's order)."""
+    reading = read_features(record.text, split_sections(record.text))
+    if reading.system is not system or len(reading.lesions) != lesions:
+        return set()
+    return {(q.lesion, q.spec.name) for q in questions(reading)}
+
+
 def feature_questions(record: Record, cap: int) -> list[FeatureSample]:
-    """Up to `cap` questions for the record (a seeded choice among its stated features; one
-    per lesion and field: of several terms of one field, the table's last, highest-scoring)."""
+    """Up to `cap` questions for the record: the lexicon's gaps first, then a seeded choice
+    among its other stated features; one per lesion and field (of several terms of one field,
+    the table's last, highest-scoring)."""
     target = record.targets.get(RADS_FEATURES)
     if not target or cap <= 0:
         return []
@@ -93,7 +113,8 @@ def feature_questions(record: Record, cap: int) -> list[FeatureSample]:
             spec.kind is FieldKind.TERMS and spec.terms.index(word) > spec.terms.index(held[0])
         ):
             chosen[key] = (word, quote)
-    picked = sorted(chosen, key=lambda k: _order(record.record_id, *k))[:cap]
+    gaps = asked_by_product(record, system, len(target["lesions"]))
+    picked = sorted(chosen, key=lambda k: (k not in gaps, _order(record.record_id, *k)))[:cap]
     out = []
     for lesion, field in sorted(picked):
         word, quote = chosen[(lesion, field)]
