@@ -43,6 +43,7 @@ SETS = (
     "twentyfourthset",
     "twentyfifthset",
     "twentysixthset",
+    "twentyseventhset",
 )
 TRAINING = REPO / "training"
 # Everything `python -m training.data` and `python -m training.train` import of ours.
