@@ -11,7 +11,7 @@ negative term, quoting the negation ("none", "no calcifications").
 The product asks a model only what its lexicon leaves missing, so the questions are drawn as it
 asks them: first those `rads_features.questions` would ask of the report's own reading (the
 lexicon's gaps on this text), then, up to the cap, the others. Drawn at random, nine in ten
-would be features the lexicon reads already (it reads about 90% of the generator's features),
+would be features the lexicon reads already (it reads about 92% of the generator's features),
 and a reader trained on them learns mostly what the product never asks it.
 """
 
