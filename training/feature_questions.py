@@ -113,7 +113,8 @@ def feature_questions(record: Record, cap: int) -> list[FeatureSample]:
             spec.kind is FieldKind.TERMS and spec.terms.index(word) > spec.terms.index(held[0])
         ):
             chosen[key] = (word, quote)
-    gaps = asked_by_product(record, system, len(target["lesions"]))
+    # Which to ask first matters only when the cap leaves some out.
+    gaps = asked_by_product(record, system, len(target["lesions"])) if len(chosen) > cap else set()
     picked = sorted(chosen, key=lambda k: (k not in gaps, _order(record.record_id, *k)))[:cap]
     out = []
     for lesion, field in sorted(picked):

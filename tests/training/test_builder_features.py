@@ -213,6 +213,5 @@ def test_a_capped_draw_asks_first_what_the_products_lexicon_leaves_missing(batch
         assert (drawn.lesion, drawn.field) in gaps, record.record_id
         reading = read_features(record.text, split_sections(record.text))
         assert drawn.field not in reading.lesions[drawn.lesion].features  # the lexicon's gap
-    assert (
-        gapped >= 10
-    )  # 20 of the 500 (seed 21): the generator states most features in words the lexicon reads
+    # 20 of the 500 (seed 21): the generator states most features in words the lexicon reads.
+    assert gapped >= 10
