@@ -7,16 +7,13 @@ llama.cpp's own parser, and which answers are kept.
 
 from __future__ import annotations
 
-import math
-
 import pytest
 from llama_cpp import LlamaGrammar
 
-from radlite_fhir.engine.calls import Completion
 from radlite_fhir.features.reader import FeatureReading, LesionReading
 from radlite_fhir.guidelines import GUIDELINES, RadsSystem
 from radlite_fhir.report import Origin, Status
-from radlite_fhir.tasks import Answer, answer_from
+from radlite_fhir.tasks import Answer
 from radlite_fhir.tasks.profiles import STRUCTURED
 from radlite_fhir.tasks.rads import RadsTask
 from radlite_fhir.tasks.rads_features import (
@@ -27,12 +24,11 @@ from radlite_fhir.tasks.rads_features import (
     feature_calls,
     ground,
     grounded_answer,
-    question_call,
     questions,
     value_grammar,
 )
 from radlite_fhir.tasks.rads_policy import reading_of
-from tests.helpers import MODEL, report
+from tests.helpers import MODEL, feature_answer, report
 
 # Echogenicity worded as no TI-RADS lexicon words it: the table cannot score the nodule.
 UNWORDED = (
@@ -40,18 +36,6 @@ UNWORDED = (
     "the surrounding gland. No calcification."
 )
 EXAM = "US thyroid"
-
-
-def _answer(question: FeatureQuestion, words: str, probability: float = 0.9) -> Answer:
-    """An answer as the pipeline returns it (answer_from: our label as a piece of its own, then
-    the model's words), whose log-probabilities put `probability` on the value."""
-    value, bar, rest = words.partition(" |")
-    pieces = [(" " + value.strip(), math.log(probability))]
-    if bar:
-        pieces.append((bar + rest, 0.0))
-    call = question_call("report", RadsSystem.TI_RADS, question)
-    completion = Completion(words, 1, 1, 2, 0.0, 0.0, "stop", tuple(pieces))
-    return answer_from(call, completion, MODEL)
 
 
 def test_only_the_missing_feature_is_asked() -> None:
@@ -91,7 +75,7 @@ def test_a_quoted_value_is_kept_with_its_span() -> None:
         question,
         rep.text,
         reading,
-        _answer(question, ' hypoechoic | "darker than the surrounding"'),
+        feature_answer(question, ' hypoechoic | "darker than the surrounding"'),
     )
     assert found is not None and found.value == "hypoechoic"
     assert rep.text[found.start : found.end] == "darker than the surrounding"
@@ -112,7 +96,7 @@ def test_an_answer_that_is_not_grounded_is_dropped(
     rep = report(UNWORDED, EXAM)
     reading = reading_of(rep)
     (question,) = questions(reading)
-    answer = _answer(question, words, probability)
+    answer = feature_answer(question, words, probability)
     assert ground(question, rep.text, reading, answer) is why
     assert grounded_answer(question, rep.text, reading, answer) is None
 
@@ -139,7 +123,9 @@ def test_the_table_decides_with_the_model_read_feature() -> None:
     rep = report(UNWORDED, EXAM)
     reading = reading_of(rep)
     (question,) = questions(reading)
-    answers = {question.key: _answer(question, ' hypoechoic | "darker than the surrounding gland"')}
+    answers = {
+        question.key: feature_answer(question, ' hypoechoic | "darker than the surrounding gland"')
+    }
     filled, read_by_model = completed(rep.text, reading, answers)
     assessment = filled.assessment()
     assert assessment is not None and assessment.category == "4"  # 2 + 2 + 0 + 0 + 0 points

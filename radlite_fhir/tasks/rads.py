@@ -87,8 +87,11 @@ class RadsTask:
         label = structured_call(
             KEY, report.text, max_tokens=16, grammar=rads_grammar(), confidence=True
         )
-        if stated(report) is not None or computed(report)[1] is not None:
+        if stated(report) is not None:
             return [label]
+        # The features the lexicon left missing on the lesions whose answers could change the
+        # category: every undecided lesion when none is decided, else only those that could
+        # outrank the decided maximum (none at all when every lesion is decided).
         return [label, *feature_calls(report.text, reading_of(report))]
 
     def interpret(self, report: Report, answers: dict[str, Answer]) -> list[TaskResult]:
@@ -130,16 +133,14 @@ class RadsTask:
             ]
             flag = discordance(self.name, report, stated_category, reading, assessment, None)
             return results + ([flag] if flag else [])
-        if assessment is None:
-            reading, read_by_model = completed(report.text, reading, answers)
+        reading, read_by_model = completed(report.text, reading, answers)
+        if read_by_model:  # a grounded answer may decide a lesion, or outrank the decided one
             assessment = reading.assessment()
-            if assessment is not None and assessment.category is not None:
-                result = guideline_result(self.name, report, reading, assessment, said, raw, model)
+        if assessment is not None and assessment.category is not None:
+            result = guideline_result(self.name, report, reading, assessment, said, raw, model)
+            if read_by_model:
                 result.detail["read_by_model"] = list(read_by_model)
-                return [result]
-            assessment = None
-        if assessment is not None:
-            return [guideline_result(self.name, report, reading, assessment, said, raw, model)]
+            return [result]
         if category is not None:
             return [
                 TaskResult(
