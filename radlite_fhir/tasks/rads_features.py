@@ -3,8 +3,9 @@
 The feature reader (radlite_fhir.features) finds what the report states in the words of the
 ACR lexicons. A lesion it leaves indeterminate lacks one or more features its table needs:
 the report may word them in a way no lexicon lists. For those features only (at most
-`MAX_QUESTIONS` per report, so the cost stays bounded and a report the tables decide costs no
-model call), the model is asked one constrained question each, after the report it has already
+`MAX_QUESTIONS` per report, so the cost stays bounded; a report whose every lesion the tables
+decide costs no question, and beside a decided lesion only one whose answers could outrank it is
+asked about), the model is asked one constrained question each, after the report it has already
 read (the structured profile's shared prefix, so the report is not evaluated again):
 
     Feature: TI-RADS echogenic foci of lesion 1: none | "no calcifications"
